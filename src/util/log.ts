@@ -1,0 +1,56 @@
+/**
+ * One line per event, to stdout (journald takes it). Never a password:
+ * callers pass secrets through `redact()` or not at all.
+ */
+export type Level = 'debug' | 'info' | 'warn' | 'error';
+
+export interface Logger {
+  debug(msg: string): void;
+  info(msg: string): void;
+  warn(msg: string): void;
+  error(msg: string): void;
+  /** A logger whose lines carry a fixed prefix, e.g. the component or call id. */
+  child(prefix: string): Logger;
+}
+
+const ORDER: Record<Level, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+
+export interface LogSink {
+  write(line: string): void;
+}
+
+export function createLogger(sink: LogSink, minLevel: Level = 'info', prefix = ''): Logger {
+  const emit = (level: Level, msg: string): void => {
+    if (ORDER[level] < ORDER[minLevel]) return;
+    // Keep one event on one line: a multi-line message would split in journald.
+    const flat = msg.replace(/[\r\n]+/g, ' | ');
+    sink.write(`${new Date().toISOString()} ${level.toUpperCase()} ${prefix}${flat}\n`);
+  };
+  return {
+    debug: (m) => emit('debug', m),
+    info: (m) => emit('info', m),
+    warn: (m) => emit('warn', m),
+    error: (m) => emit('error', m),
+    child: (p) => createLogger(sink, minLevel, `${prefix}${p}: `),
+  };
+}
+
+/** A logger that keeps lines in memory: for tests of code that logs. */
+export function memoryLogger(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  const log = createLogger({ write: (l) => lines.push(l.trimEnd()) }, 'debug');
+  return Object.assign(log, { lines });
+}
+
+/** Replace every occurrence of each secret in `text` by `***`. */
+export function redact(text: string, secrets: Iterable<string>): string {
+  let out = text;
+  for (const s of secrets) if (s) out = out.split(s).join('***');
+  return out;
+}
+
+/** The message of an unknown thrown value, for a log line. */
+export function errText(e: unknown): string {
+  if (e instanceof Error) return (e as NodeJS.ErrnoException).code ? `${(e as NodeJS.ErrnoException).code}: ${e.message}` : e.message;
+  return String(e);
+}
