@@ -1,0 +1,304 @@
+/**
+ * Per-call recorder: one pcap file per emergency call, fed from the RTP
+ * packet taps of the caller leg and the technician legs.
+ *
+ * The card (CF/SD) has few write IOPS, so packets are framed straight into
+ * memory chunks and written in few large writes: one writev() per flush,
+ * every `flushIntervalMs` (1 s) or when `maxBufferBytes` (64 KiB) are
+ * buffered, followed by fdatasync(). Records are always whole and the global
+ * header goes out with the first flush, so the file is a valid pcap after
+ * every flush: a power cut loses at most the last interval, never the file.
+ *
+ * A full or failing card (ENOSPC, EIO, EROFS, ...) stops this recording with
+ * one log line naming the file and the cause; the file is cut back to its
+ * last whole record when possible. packet() never throws: the call goes on.
+ */
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Endpoint } from '../sip/message.js';
+import { errText, type Logger } from '../util/log.js';
+import { syncDir } from '../util/atomic-write.js';
+import { MAX_UDP_PAYLOAD, pcapGlobalHeader, recordLength, writeRecord, type FrameInfo, type Role } from './pcap-writer.js';
+
+export type { Role } from './pcap-writer.js';
+
+export interface CallRecorderOptions {
+  /** Recording folder (created if missing), e.g. CF0/TED_RECORDING. */
+  dir: string;
+  /** File name, see recordingName(). */
+  name: string;
+  logger: Logger;
+  /** Flush at least this often while packets are buffered (default 1000 ms). */
+  flushIntervalMs?: number;
+  /** Flush as soon as this many bytes are buffered (default 64 KiB). */
+  maxBufferBytes?: number;
+  /** fdatasync after each flush so a power cut loses at most one interval (default true). */
+  fsync?: boolean;
+  /** Bytes allowed to wait for a slow card before packets are dropped (default 16 x maxBufferBytes). */
+  maxQueuedBytes?: number;
+}
+
+export interface RecorderStats {
+  packets: number;
+  /** Bytes written to the file so far (header included). */
+  bytesWritten: number;
+  /** writev() calls made. */
+  writes: number;
+  /** Packets not recorded: oversized, card too slow, or after a failure. */
+  dropped: number;
+  /** Why the recording stopped early, if it did. */
+  failure: string | undefined;
+}
+
+export interface CallRecorder {
+  readonly path: string;
+  /**
+   * Record one RTP packet. `role` = who SENT it; `to` = who receives it,
+   * when the caller knows (otherwise packets sent by the appliance are
+   * matched against the endpoints the caller and technicians send from).
+   * `timeMs` = arrival/send time, ms since the epoch (fractions allowed).
+   * Copies `rtp` once, never throws.
+   */
+  packet(role: Role, src: Endpoint, dst: Endpoint, rtp: Uint8Array, timeMs: number, to?: Role): void;
+  /** Write what is buffered now (resolves when it is on the card). */
+  flush(): Promise<void>;
+  /** Flush and close the file; idempotent, never rejects. */
+  close(): Promise<void>;
+  readonly stats: Readonly<RecorderStats>;
+}
+
+const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
+
+/**
+ * `YYYY-MM-DD_HH.MM.SS_Ticket_<firstTicket>.pcap` in local time: sorts by
+ * time, and the ticket number finds the ticket files and the IM/SMS.
+ */
+export function recordingName(start: Date, firstTicket: number): string {
+  const d = `${start.getFullYear()}-${pad(start.getMonth() + 1)}-${pad(start.getDate())}`;
+  const t = `${pad(start.getHours())}.${pad(start.getMinutes())}.${pad(start.getSeconds())}`;
+  return `${d}_${t}_Ticket_${firstTicket}.pcap`;
+}
+
+const CHUNK_BYTES = 16 * 1024;
+/** Keep using the rest of a chunk after a flush only if at least this much is left. */
+const MIN_REUSE = 2048;
+
+export function createCallRecorder(opts: CallRecorderOptions): CallRecorder {
+  return new PcapCallRecorder(opts);
+}
+
+class PcapCallRecorder implements CallRecorder {
+  readonly path: string;
+  readonly stats: RecorderStats = { packets: 0, bytesWritten: 0, writes: 0, dropped: 0, failure: undefined };
+  private readonly log: Logger;
+  private readonly maxBuffer: number;
+  private readonly maxQueued: number;
+  private readonly fsync: boolean;
+  private state: 'open' | 'failed' | 'closed' = 'open';
+  private chunk: Buffer;
+  private off = 0;
+  private full: Buffer[] = [];
+  private buffered = 0;
+  private queued = 0;
+  private slowWarned = false;
+  private ipId = 0;
+  private readonly fh: Promise<FileHandle | undefined>;
+  private queue: Promise<void> = Promise.resolve();
+  private closing: Promise<void> | undefined;
+  private readonly timer: NodeJS.Timeout;
+  private readonly senders = new Map<string, Role>();
+  private lastDst: Endpoint | undefined;
+  private lastTo: Role | undefined;
+  private readonly frame: FrameInfo = { from: 'appliance', to: undefined, src: { address: '', port: 0 }, dst: { address: '', port: 0 }, timeMs: 0, ipId: 0 };
+
+  constructor(opts: CallRecorderOptions) {
+    this.path = join(opts.dir, opts.name);
+    this.log = opts.logger;
+    this.maxBuffer = Math.max(4096, opts.maxBufferBytes ?? 64 * 1024);
+    this.maxQueued = opts.maxQueuedBytes ?? 16 * this.maxBuffer;
+    this.fsync = opts.fsync ?? true;
+    this.chunk = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, this.maxBuffer));
+    this.off = pcapGlobalHeader().copy(this.chunk, 0);
+    this.buffered = this.off;
+    this.fh = this.openFile(opts.dir);
+    this.timer = setInterval(() => {
+      if (this.buffered > 0) void this.flush();
+    }, Math.max(10, opts.flushIntervalMs ?? 1000));
+    this.timer.unref();
+  }
+
+  private async openFile(dir: string): Promise<FileHandle | undefined> {
+    try {
+      await mkdir(dir, { recursive: true });
+      const fh = await open(this.path, 'w', 0o644);
+      // The new name must survive a power cut too (best effort: FAT may refuse).
+      await syncDir(dir).catch((e: unknown) => this.log.debug(`recording folder ${dir} not synced: ${errText(e)}`));
+      this.log.info(`recording ${this.path}`);
+      return fh;
+    } catch (e) {
+      this.fail(e);
+      return undefined;
+    }
+  }
+
+  packet(role: Role, src: Endpoint, dst: Endpoint, rtp: Uint8Array, timeMs: number, to?: Role): void {
+    if (this.state !== 'open') {
+      this.stats.dropped++;
+      return;
+    }
+    try {
+      this.record(role, src, dst, rtp, timeMs, to);
+    } catch (e) {
+      // Bad arguments from a tap must not end the call: log and stop recording.
+      this.fail(e);
+    }
+  }
+
+  private record(role: Role, src: Endpoint, dst: Endpoint, rtp: Uint8Array, timeMs: number, to?: Role): void {
+    const len = rtp.length;
+    if (len === 0 || len > MAX_UDP_PAYLOAD || this.queued > this.maxQueued) {
+      this.dropSlow(len);
+      return;
+    }
+    const f = this.frame;
+    f.from = role;
+    f.to = to ?? this.receiverOf(role, src, dst);
+    f.src = src;
+    f.dst = dst;
+    f.timeMs = timeMs;
+    f.ipId = this.ipId++;
+    const need = recordLength(len);
+    if (this.chunk.length - this.off < need) this.newChunk(need);
+    this.off = writeRecord(this.chunk, this.off, f, rtp);
+    this.buffered += need;
+    this.stats.packets++;
+    if (this.buffered >= this.maxBuffer) void this.flush();
+  }
+
+  /** Who receives a packet: the appliance for leg-sent packets, else whoever sends from `dst`. */
+  private receiverOf(role: Role, src: Endpoint, dst: Endpoint): Role | undefined {
+    if (role !== 'appliance') {
+      this.learnSender(role, src);
+      return 'appliance';
+    }
+    if (dst === this.lastDst) return this.lastTo;
+    const to = this.senders.get(`${dst.address}:${dst.port}`);
+    this.lastDst = dst;
+    this.lastTo = to;
+    return to;
+  }
+
+  private learnSender(role: Role, src: Endpoint): void {
+    const key = `${src.address}:${src.port}`;
+    if (this.senders.get(key) === role) return;
+    if (this.senders.size < 64) this.senders.set(key, role);
+    this.lastDst = undefined; // a cached "unknown" may now be known
+  }
+
+  private dropSlow(len: number): void {
+    this.stats.dropped++;
+    if (len > 0 && len <= MAX_UDP_PAYLOAD && !this.slowWarned) {
+      this.slowWarned = true;
+      this.log.warn(`recording ${this.path}: card too slow, ${this.queued} bytes waiting: dropping packets until it catches up`);
+    }
+  }
+
+  private newChunk(need: number): void {
+    if (this.off > 0) this.full.push(this.chunk.subarray(0, this.off));
+    this.chunk = Buffer.allocUnsafe(Math.max(need, Math.min(CHUNK_BYTES, this.maxBuffer)));
+    this.off = 0;
+  }
+
+  flush(): Promise<void> {
+    if (this.state === 'failed' || this.buffered === 0) return this.queue;
+    const bufs = this.full;
+    if (this.off > 0) bufs.push(this.chunk.subarray(0, this.off));
+    // The rest of the chunk is still free: the write only reads the part handed to it.
+    if (this.chunk.length - this.off >= MIN_REUSE) this.chunk = this.chunk.subarray(this.off);
+    else this.chunk = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, this.maxBuffer));
+    this.off = 0;
+    this.full = [];
+    const bytes = this.buffered;
+    this.buffered = 0;
+    this.queued += bytes;
+    this.queue = this.queue.then(() => this.write(bufs, bytes));
+    return this.queue;
+  }
+
+  private async write(bufs: Buffer[], bytes: number): Promise<void> {
+    const fh = await this.fh;
+    this.queued -= bytes;
+    if (!fh || this.state === 'failed') return;
+    if (this.queued <= this.maxQueued / 2) this.slowWarned = false;
+    try {
+      let left = bufs;
+      let todo = bytes;
+      while (todo > 0) {
+        const { bytesWritten } = await fh.writev(left);
+        this.stats.writes++;
+        if (bytesWritten <= 0) throw new Error('write made no progress');
+        todo -= bytesWritten;
+        this.stats.bytesWritten += bytesWritten;
+        if (todo > 0) left = skipBytes(left, bytesWritten);
+      }
+      if (this.fsync) await fh.datasync();
+    } catch (e) {
+      await this.failWrite(fh, e);
+    }
+  }
+
+  /** Cut the file back to its last whole record, so it stays a valid pcap. */
+  private async failWrite(fh: FileHandle, e: unknown): Promise<void> {
+    this.fail(e);
+    const good = this.stats.bytesWritten;
+    try {
+      await fh.truncate(good);
+    } catch (te) {
+      this.log.debug(`recording ${this.path}: could not cut back to ${good} bytes: ${errText(te)}`);
+    }
+  }
+
+  private fail(e: unknown): void {
+    if (this.state !== 'open') return;
+    this.state = 'failed';
+    this.stats.failure = errText(e);
+    clearInterval(this.timer);
+    this.full = [];
+    this.buffered = 0;
+    this.log.error(`recording ${this.path} stopped: ${this.stats.failure} (the call goes on, ${this.stats.packets} packets recorded before)`);
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.doClose();
+    return this.closing;
+  }
+
+  private async doClose(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flush();
+    if (this.state === 'open') this.state = 'closed';
+    const fh = await this.fh;
+    if (!fh) return;
+    try {
+      await fh.close();
+    } catch (e) {
+      this.log.warn(`recording ${this.path}: close failed: ${errText(e)}`);
+    }
+    const s = this.stats;
+    if (!s.failure) this.log.info(`recording ${this.path} closed: ${s.packets} packets, ${s.bytesWritten} bytes, ${s.dropped} dropped`);
+  }
+}
+
+/** The buffers after the first `n` bytes (after a short write). */
+function skipBytes(bufs: Buffer[], n: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (const b of bufs) {
+    if (n >= b.length) {
+      n -= b.length;
+      continue;
+    }
+    out.push(n > 0 ? b.subarray(n) : b);
+    n = 0;
+  }
+  return out;
+}
