@@ -1,0 +1,192 @@
+/**
+ * The card (DESIGN.md "The card"): reads the whole TicketSMS folder into a
+ * CardConfig and lists every problem.
+ *
+ * What a problem costs:
+ * - XMLnumber.txt, First.txt, pbx.ini, SMSProvider.txt, SMSprefix.txt,
+ *   CFU.txt, Recording.txt: the card is unusable (config undefined); the
+ *   running appliance keeps its last good configuration.
+ * - Timeout.txt, ProceedKey.txt, Tries.txt: the default is used.
+ * - A technician's file: just that setting is dropped (a broken Fork.txt
+ *   must not take the technician out of an emergency ring).
+ * - The CFU target: falls back to First.txt. A prompt: reported; the media
+ *   layer plays what it can.
+ */
+import { readdir, readFile, mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { parsePbxIni, PBX_INI, type PbxConfig } from './pbx-ini.js';
+import { readTechnicians, linkTechnicians, type Technician } from './technicians.js';
+import {
+  TxtReader, parseExtension, parseInteger, parseKey, parseNationalPrefix, parseObjectName, parseProvider, parseSeconds,
+  type Parsed, type Problem, type SmsProviderName,
+} from './txt-value.js';
+import { checkPromptFile } from './wav-check.js';
+
+export type { Problem } from './txt-value.js';
+export type { Technician } from './technicians.js';
+export type { PbxConfig } from './pbx-ini.js';
+
+export interface Prompts {
+  announcement: string;
+  goodbye: string;
+  cfuSet: string;
+  cfuCleared: string;
+  error: string;
+}
+
+export interface CardConfig {
+  /** The TicketSMS folder, absolute. */
+  dir: string;
+  xmlNumber: string;
+  /** The key that proceeds from the waiting queue to the hunt. */
+  proceedKey: string;
+  /** How often the announcement plays before goodbye. */
+  tries: number;
+  smsProvider: SmsProviderName;
+  /** National prefix put before each SMSNumber; '' when blank with the LOG provider. */
+  smsPrefix: string;
+  cfuName: string;
+  /** The technician the CFU object forwards to; undefined: First.txt is in charge. */
+  cfuTarget?: string;
+  first: string;
+  /** Default no-answer timeout (CFNR), seconds. */
+  timeoutSec: number;
+  technicians: ReadonlyMap<string, Technician>;
+  pbx: PbxConfig;
+  /** Absolute paths. */
+  prompts: Prompts;
+  recordingDir: string;
+  ticketDir: string;
+  outboxDir: string;
+}
+
+/** Prompt files in the application folder (8 kHz mono 16-bit PCM WAV). */
+export const PROMPT_FILES: Readonly<Prompts> = {
+  announcement: 'announcement.wav',
+  goodbye: 'goodbye.wav',
+  cfuSet: 'cfu-set.wav',
+  cfuCleared: 'cfu-cleared.wav',
+  error: 'error.wav',
+};
+
+export const DEFAULTS = { timeoutSec: 20, proceedKey: '1', tries: 3, provider: 'LOG', recording: '../TED_RECORDING', cfuName: 'TED_CFU' } as const;
+
+/** Read and validate the card in `dir` (the TicketSMS folder). */
+export async function loadCard(dir: string): Promise<{ config?: CardConfig; problems: Problem[] }> {
+  const root = resolve(dir);
+  try {
+    await readdir(root);
+  } catch (e) {
+    return { problems: [{ file: '.', message: `the card folder ${root} cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})` }] };
+  }
+  const r = new TxtReader(root);
+  const app = await readAppFiles(r);
+  const pbx = await readPbx(r);
+  const technicians = await readTechnicians(r, app.timeoutSec ?? DEFAULTS.timeoutSec, app.cfuName);
+  linkTechnicians(r, technicians);
+  const first = app.first !== undefined && known(r, technicians, 'First.txt', app.first) ? app.first : undefined;
+  const cfuTarget = app.cfuName !== undefined ? await readCfuTarget(r, app.cfuName, technicians) : undefined;
+  const prompts = await readPrompts(r);
+  const dirs = await readDirs(r);
+  const { xmlNumber, smsProvider, smsPrefix, cfuName } = app;
+  if (xmlNumber === undefined || first === undefined || pbx === undefined || smsProvider === undefined || smsPrefix === undefined
+    || cfuName === undefined || dirs === undefined) {
+    return { problems: r.problems };
+  }
+  const config: CardConfig = {
+    dir: root, xmlNumber, proceedKey: app.proceedKey, tries: app.tries, smsProvider, smsPrefix, cfuName, cfuTarget, first,
+    timeoutSec: app.timeoutSec ?? DEFAULTS.timeoutSec, technicians, pbx, prompts, ...dirs,
+  };
+  return { config, problems: r.problems };
+}
+
+async function readAppFiles(r: TxtReader) {
+  const xmlNumber = await r.required('XMLnumber.txt', parseExtension);
+  // SMSProvider.txt: LOG when missing, so the appliance works with no SMS account.
+  const smsProvider = await r.defaulted<SmsProviderName>('SMSProvider.txt', parseProvider, DEFAULTS.provider);
+  // SMSprefix.txt: put before each technician's SMSNumber.txt; not needed by LOG.
+  const smsPrefix = smsProvider === 'LOG'
+    ? await r.defaulted('SMSprefix.txt', parseNationalPrefix, '')
+    : await r.required('SMSprefix.txt', parseNationalPrefix);
+  // CFU.txt: the name (not number) of the CFU object; its folder holds Target.txt.
+  const cfuName = await r.defaulted('CFU.txt', parseObjectName, DEFAULTS.cfuName);
+  const first = await r.required('First.txt', parseExtension);
+  // Timeout.txt: default CFNR for technicians without their own.
+  const timeoutSec = await r.optional('Timeout.txt', parseSeconds, DEFAULTS.timeoutSec);
+  // ProceedKey.txt: the key a caller presses in the waiting queue (default 1).
+  const proceedKey = await r.optional('ProceedKey.txt', parseKey, DEFAULTS.proceedKey);
+  // Tries.txt: announcement plays before goodbye when no key is pressed.
+  const tries = await r.optional('Tries.txt', (v) => parseInteger(v, 1, 10, 'how often the announcement plays'), DEFAULTS.tries);
+  return { xmlNumber, smsProvider, smsPrefix, cfuName, first, timeoutSec, proceedKey, tries };
+}
+
+async function readPbx(r: TxtReader): Promise<PbxConfig | undefined> {
+  const real = await r.resolve(PBX_INI);
+  if (real === undefined) {
+    r.problem(PBX_INI, 'is missing: should say how to reach the PBX ([sip] listen, pbx, register, ...; see README.txt)');
+    return undefined;
+  }
+  let text: string;
+  try {
+    text = await readFile(join(r.root, real), 'utf8');
+  } catch (e) {
+    r.problem(PBX_INI, `cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+    return undefined;
+  }
+  const { config, problems } = parsePbxIni(text);
+  r.problems.push(...problems);
+  return config;
+}
+
+function known(r: TxtReader, technicians: ReadonlyMap<string, Technician>, file: string, ext: string): boolean {
+  if (technicians.has(ext)) return true;
+  r.problem(file, `names ${ext}, which is not a technician on the card: should name a folder holding Next.txt, Fork.txt or SMSNumber.txt`);
+  return false;
+}
+
+async function readCfuTarget(r: TxtReader, cfuName: string, technicians: ReadonlyMap<string, Technician>): Promise<string | undefined> {
+  const file = `${cfuName}/Target.txt`;
+  const target = await r.optional<string | undefined>(file, parseExtension, undefined);
+  return target !== undefined && known(r, technicians, file, target) ? target : undefined;
+}
+
+async function readPrompts(r: TxtReader): Promise<Prompts> {
+  const out = { ...PROMPT_FILES };
+  for (const key of Object.keys(PROMPT_FILES) as (keyof Prompts)[]) {
+    const name = PROMPT_FILES[key];
+    const real = (await r.resolve(name)) ?? name;
+    out[key] = join(r.root, real);
+    const wrong = await checkPromptFile(out[key]);
+    if (wrong) r.problem(name, `${wrong}: should be an 8 kHz mono 16-bit PCM WAV (sox IN.wav -r 8000 -c 1 -b 16 ${name})`);
+  }
+  return out;
+}
+
+async function readDirs(r: TxtReader): Promise<Pick<CardConfig, 'recordingDir' | 'ticketDir' | 'outboxDir'> | undefined> {
+  // Recording.txt: where recordings go, relative to the application folder (default ../TED_RECORDING).
+  const recording = await r.defaulted<string>('Recording.txt', parseFolder, DEFAULTS.recording);
+  if (recording === undefined) return undefined;
+  return {
+    recordingDir: resolve(r.root, recording),
+    ticketDir: join(r.root, (await r.resolve('Ticket')) ?? 'Ticket'),
+    outboxDir: join(r.root, (await r.resolve('Outbox')) ?? 'Outbox'),
+  };
+}
+
+function parseFolder(v: string): Parsed<string> {
+  return /^[^\x00-\x1f]{1,200}$/.test(v) ? { ok: true, value: v } : { ok: false, should: 'a folder path, e.g. ../TED_RECORDING' };
+}
+
+/**
+ * Point the CFU object at `ext` (undefined clears it: First.txt is in
+ * charge again). Atomic, so a power cut leaves the old or the new target.
+ */
+export async function setCfuTarget(config: CardConfig, ext: string | undefined): Promise<void> {
+  if (ext !== undefined && !parseExtension(ext).ok) throw new Error(`CFU target ${JSON.stringify(ext)} is not an extension`);
+  const r = new TxtReader(config.dir);
+  const folder = join(config.dir, (await r.resolve(config.cfuName)) ?? config.cfuName);
+  await mkdir(folder, { recursive: true });
+  const real = (await r.resolve(`${config.cfuName}/Target.txt`))?.split('/')[1] ?? 'Target.txt';
+  await writeFileAtomic(join(folder, real), ext === undefined ? '' : `${ext}\n`);
+}
