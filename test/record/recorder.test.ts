@@ -1,0 +1,154 @@
+import t from 'tap';
+import { existsSync, readFileSync, statSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { memoryLogger } from '../../src/util/log.js';
+import { createCallRecorder, recordingName } from '../../src/record/recorder.js';
+import { readCapture } from '../../src/record/pcap-reader.js';
+import { decodeUdp } from '../../src/record/frame-decode.js';
+import { buildCli, dominantFreq, rms, runCli, soxInfo, tempDir, tshark } from './helpers.js';
+import { APP_CALLER_LEG, CALLER_GAP, syntheticCall, TECHS } from './synthetic-call.js';
+
+const decodeAs = ['-d', `udp.port==${APP_CALLER_LEG.port},rtp`, ...TECHS.flatMap((h) => ['-d', `udp.port==${h.leg.port},rtp`])];
+
+t.test('recordingName sorts by local time and carries the first ticket', async (t) => {
+  const d = new Date(2026, 0, 5, 7, 8, 9);
+  t.equal(recordingName(d, 1234), '2026-01-05_07.08.09_Ticket_1234.pcap');
+  const later = recordingName(new Date(2026, 9, 15, 17, 0, 0), 7);
+  t.ok(recordingName(d, 99999) < later, 'a later call sorts after an earlier one whatever the ticket');
+});
+
+t.test('a recorded call opens in tshark as RTP both ways and converts to a 1 kHz / 440 Hz WAV', async (t) => {
+  const dir = tempDir(t);
+  const log = memoryLogger();
+  const start = Date.UTC(2026, 10, 25, 12, 0, 0);
+  const rec = createCallRecorder({ dir, name: recordingName(new Date(start), 42), logger: log });
+  const packets = syntheticCall(start);
+  for (const p of packets) rec.packet(p.role, p.src, p.dst, p.rtp, p.timeMs);
+  await rec.close();
+  await rec.close(); // idempotent
+  t.equal(rec.stats.packets, packets.length, 'every packet recorded');
+  t.equal(rec.stats.failure, undefined);
+  t.ok(rec.stats.writes >= 2 && rec.stats.writes < 40, `few large writes (${rec.stats.writes} for ${packets.length} packets)`);
+  t.equal(statSync(rec.path).size, rec.stats.bytesWritten, 'file size = bytes written');
+
+  const caps = tshark(['-r', rec.path, '-q', '-z', 'io,stat,0']);
+  t.match(caps, new RegExp(`\\|\\s+${packets.length}\\s+\\|`), 'tshark reads every frame');
+  const fields = tshark(['-r', rec.path, ...decodeAs, '-T', 'fields', '-e', 'udp.srcport', '-e', 'udp.dstport', '-e', 'rtp.p_type', '-e', 'rtp.ssrc', '-e', 'eth.src']);
+  const rows = fields.trim().split('\n').map((l) => l.split('\t'));
+  t.equal(rows.length, packets.length);
+  t.ok(rows.every((r) => r[2] === '0' || r[2] === '8'), 'every frame is RTP with PT 0 or 8');
+  t.ok(rows.some((r) => r[0] === '40000' && r[1] === '30000' && r[2] === '8' && r[4] === '02:00:00:00:00:01'), 'caller -> appliance, PCMA, caller MAC');
+  t.ok(rows.some((r) => r[0] === '30000' && r[1] === '40000' && r[2] === '0' && r[4] === '02:00:00:00:00:00'), 'appliance -> caller, PCMU, appliance MAC');
+  t.ok(rows.some((r) => r[0] === '41000' && r[4] === '02:00:00:00:00:02'), 'technician MAC');
+  const bad = tshark(['-r', rec.path, ...decodeAs, '-o', 'ip.check_checksum:TRUE', '-Y', '_ws.malformed || _ws.expert.severity >= "warning" || ip.checksum.status == "Bad"']);
+  t.equal(bad.trim(), '', 'no malformed frames, no bad IPv4 checksum');
+  const streams = tshark(['-r', rec.path, ...decodeAs, '-q', '-z', 'rtp,streams']);
+  const streamRows = streams.split('\n').filter((l) => /0x[0-9A-Fa-f]{8}/.test(l));
+  t.equal(streamRows.length, 7, 'caller, 2 hops relayed to the caller, 2 technicians, 2 relayed to technicians');
+  t.ok(streamRows.every((l) => /g711[AU]/.test(l)), 'each stream has a G.711 payload type');
+
+  const cliDir = tempDir(t);
+  const cli = await buildCli(cliDir);
+  const wav = join(cliDir, 'call.wav');
+  const r = runCli(cli, [rec.path, wav]);
+  t.equal(r.status, 0, r.stderr);
+  t.match(r.stdout, /wrote .*call\.wav: 6\.0\d s, stereo \(left caller, right what the caller heard\)/);
+  const info = soxInfo(wav);
+  t.equal(info.channels, 2);
+  t.equal(info.rate, 8000);
+  const span = (packets[packets.length - 1].timeMs - packets[0].timeMs) / 1000;
+  t.ok(Math.abs(info.seconds - span) < 0.1, `WAV ${info.seconds} s vs first-to-last packet ${span.toFixed(3)} s`);
+  t.ok(Math.abs(dominantFreq(wav, 1) - 1000) < 20, 'left (caller) is 1 kHz');
+  t.ok(Math.abs(dominantFreq(wav, 2) - 440) < 20, 'right (what the caller heard) is 440 Hz');
+  const gap = (CALLER_GAP[0] + 100) / 1000;
+  t.ok(rms(wav, 1, gap, 0.3) < 0.001, 'caller silent in the gap');
+  t.ok(rms(wav, 1, 0.5, 1) > 0.2, 'caller loud outside the gap');
+  t.ok(rms(wav, 2, gap, 0.3) > 0.2, 'technician heard across the hop change');
+
+  const mono = join(cliDir, 'mix.wav');
+  t.equal(runCli(cli, [rec.path, mono, '--mix']).status, 0);
+  const mi = soxInfo(mono);
+  t.equal(mi.channels, 1, '--mix is mono');
+  t.ok(Math.abs(mi.seconds - info.seconds) < 0.001, 'same length mixed');
+  t.ok(log.lines.some((l) => /INFO recording .*Ticket_42\.pcap closed: \d+ packets/.test(l)), 'one closing line');
+});
+
+t.test('the file is a valid pcap after every flush, with whole records only', async (t) => {
+  const dir = tempDir(t);
+  const rec = createCallRecorder({ dir, name: 'flush.pcap', logger: memoryLogger(), flushIntervalMs: 60_000, maxBufferBytes: 8192 });
+  const packets = syntheticCall(Date.now());
+  let checks = 0;
+  for (let i = 0; i < 400; i++) {
+    const p = packets[i];
+    rec.packet(p.role, p.src, p.dst, p.rtp, p.timeMs);
+    if (i % 97 === 96) {
+      await rec.flush();
+      const cap = readCapture(readFileSync(rec.path));
+      t.equal(cap.truncated, undefined, `after flush ${++checks}: no cut record`);
+      t.equal(cap.packets.length, i + 1, 'every packet so far is in the file');
+      t.ok(cap.packets.every((c) => decodeUdp(c.linkType, c.data) !== undefined));
+    }
+  }
+  t.ok(rec.stats.writes >= 4, 'size-triggered flushes happened');
+  await rec.close();
+  const all = readCapture(readFileSync(rec.path));
+  t.equal(all.packets.length, 400);
+});
+
+t.test('the flush timer writes buffered packets without a close', async (t) => {
+  const dir = tempDir(t);
+  const rec = createCallRecorder({ dir, name: 'timer.pcap', logger: memoryLogger(), flushIntervalMs: 50 });
+  t.teardown(() => rec.close());
+  const p = syntheticCall(Date.now())[0];
+  rec.packet(p.role, p.src, p.dst, p.rtp, p.timeMs);
+  const deadline = Date.now() + 10_000;
+  while (rec.stats.writes === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  t.equal(readCapture(readFileSync(rec.path)).packets.length, 1, 'on the card within the interval');
+});
+
+t.test('a full card stops the recording with one log line; the call goes on', async (t) => {
+  const dir = tempDir(t);
+  const name = 'full.pcap';
+  symlinkSync('/dev/full', join(dir, name)); // every write fails with ENOSPC
+  const log = memoryLogger();
+  const rec = createCallRecorder({ dir, name, logger: log, maxBufferBytes: 4096 });
+  const packets = syntheticCall(Date.now());
+  t.doesNotThrow(() => {
+    for (const p of packets) rec.packet(p.role, p.src, p.dst, p.rtp, p.timeMs);
+  }, 'packet() never throws');
+  await rec.close();
+  await rec.close();
+  const errors = log.lines.filter((l) => / ERROR /.test(l));
+  t.equal(errors.length, 1, 'exactly one error line');
+  t.match(errors[0], /recording .*full\.pcap stopped: ENOSPC/, 'names the file and the cause');
+  t.match(rec.stats.failure ?? '', /ENOSPC/);
+  t.ok(rec.stats.dropped > 0, 'later packets are dropped, counted');
+});
+
+t.test('a recording folder that cannot be created fails once, quietly for the call', async (t) => {
+  const dir = tempDir(t);
+  const log = memoryLogger();
+  const rec = createCallRecorder({ dir: join('/dev/null', 'x'), name: 'a.pcap', logger: log });
+  const p = syntheticCall(Date.now())[0];
+  for (let i = 0; i < 10; i++) rec.packet(p.role, p.src, p.dst, p.rtp, p.timeMs);
+  await rec.close();
+  t.equal(log.lines.filter((l) => / ERROR /.test(l)).length, 1);
+  t.match(log.lines.join('\n'), /recording \/dev\/null\/x\/a\.pcap stopped: (ENOTDIR|EEXIST)/);
+  t.notOk(existsSync(join(dir, 'a.pcap')));
+});
+
+t.test('bad arguments from a tap never throw', async (t) => {
+  const dir = tempDir(t);
+  const log = memoryLogger();
+  const rec = createCallRecorder({ dir, name: 'odd.pcap', logger: log });
+  const ep = { address: 'not-an-ip', port: 70000 };
+  t.doesNotThrow(() => {
+    rec.packet('caller', ep, ep, new Uint8Array(0), Date.now());
+    rec.packet('caller', ep, ep, new Uint8Array(70000), Date.now());
+    rec.packet('caller', ep, ep, new Uint8Array(20), Date.now());
+  });
+  await rec.close();
+  t.equal(rec.stats.packets, 1, 'the plausible one is kept');
+  t.equal(rec.stats.dropped, 2, 'empty and oversized are dropped');
+  t.equal(readCapture(readFileSync(rec.path)).packets.length, 1);
+});
