@@ -1,0 +1,62 @@
+// Start-up time and idle memory of the built bundle on a copy of the default card.
+//   node bench/startup.mjs [runs]
+// Prints: time from spawn to the "ready" log line (SIP socket bound, card loaded),
+// and after 3 s idle: VmRSS and RssAnon from /proc/<pid>/status.
+// Targets (issue sip-media): start <= 150 ms, idle RSS <= 45 MB, anonymous <= 12 MB.
+import { spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createSocket } from 'node:dgram';
+
+const runs = Number(process.argv[2] ?? 5);
+
+function freeUdpPort() {
+  return new Promise((resolve) => {
+    const s = createSocket('udp4');
+    s.bind(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
+  });
+}
+
+function status(pid) {
+  const s = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (k) => Number((s.match(new RegExp(`^${k}:\\s+(\\d+)`, 'm')) ?? [0, 0])[1]);
+  return { rss: kb('VmRSS') / 1024, anon: kb('RssAnon') / 1024 };
+}
+
+async function once() {
+  const dir = mkdtempSync(join(tmpdir(), 'tl-bench-'));
+  cpSync('dist/card', dir, { recursive: true });
+  const app = join(dir, 'CF0/TicketSMS');
+  const port = await freeUdpPort();
+  const rtp = 40000 + 2 * Math.floor(Math.random() * 5000);
+  // no PBX to register with in this measurement: register = no
+  writeFileSync(join(app, 'pbx.ini'), `[sip]\nlisten = 127.0.0.1:${port}\npbx = 127.0.0.1:9\nregister = no\nallow = 127.0.0.1\n[rtp]\nports = ${rtp}-${rtp + 99}\ncodecs = PCMA,PCMU\n`);
+  const t0 = process.hrtime.bigint();
+  const child = spawn(process.execPath, [join(app, 'ticketline.js'), app], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const ready = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ready line:\n${out}`)), 10000);
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (/ ready\b/.test(out)) { clearTimeout(timer); resolve(Number(process.hrtime.bigint() - t0) / 1e6); }
+    });
+    child.stderr.on('data', (d) => { out += d; });
+    child.on('exit', (c) => { clearTimeout(timer); reject(new Error(`exited ${c}:\n${out}`)); });
+  });
+  await new Promise((r) => setTimeout(r, 3000));
+  const mem = status(child.pid);
+  child.kill('SIGTERM');
+  await new Promise((r) => child.on('exit', r));
+  rmSync(dir, { recursive: true, force: true });
+  return { ready, ...mem };
+}
+
+const results = [];
+for (let i = 0; i < runs; i++) results.push(await once());
+const med = (k) => results.map((r) => r[k]).sort((a, b) => a - b)[Math.floor(results.length / 2)];
+const max = (k) => Math.max(...results.map((r) => r[k]));
+console.log(`startup (${runs} runs, node ${process.version}, bundle ${(readFileSync('dist/ticketline.js').length / 1024).toFixed(0)} KiB)`);
+console.log(`  start to ready   median ${med('ready').toFixed(1)} ms   max ${max('ready').toFixed(1)} ms   (target <= 150 ms)`);
+console.log(`  idle RSS         median ${med('rss').toFixed(1)} MB   max ${max('rss').toFixed(1)} MB   (target <= 45 MB)`);
+console.log(`  idle RssAnon     median ${med('anon').toFixed(1)} MB   max ${max('anon').toFixed(1)} MB   (target <= 12 MB)`);
