@@ -4,7 +4,7 @@
  */
 import { dirname, resolve } from 'node:path';
 import { loadCard, type CardConfig } from './card.js';
-import { TxtReader, type Problem } from './txt-value.js';
+import { TxtReader, quote, type Problem } from './txt-value.js';
 
 /**
  * TicketNR.txt is not part of CardConfig (the ticket counter reads it itself
@@ -15,7 +15,7 @@ async function checkTicketNr(dir: string): Promise<Problem[]> {
   const r = new TxtReader(resolve(dir));
   const got = await r.read('TicketNR.txt');
   if (got.kind === 'value' && !/^[0-9]{1,15}$/.test(got.value)) {
-    r.problem('TicketNR.txt', 'is not valid: should hold the next ticket number (a whole number, or blank to start at 1)');
+    r.problem('TicketNR.txt', `${quote(got.value)} is not valid: should hold the next ticket number (a whole number, or blank to start at 1)`);
   }
   return r.problems;
 }

@@ -55,6 +55,7 @@ export async function checkPromptFile(path: string): Promise<string | undefined>
   const f = wavFormat(buf);
   if (typeof f === 'string') return f;
   if (f.format === 1 && f.channels === 1 && f.sampleRate === 8000 && f.bitsPerSample === 16) return undefined;
-  const kind = f.format === 1 ? `${f.bitsPerSample}-bit PCM` : `format ${f.format}`;
+  const names: Record<number, string> = { 1: `${f.bitsPerSample}-bit PCM`, 3: 'float', 6: 'A-law', 7: 'u-law', 0xfffe: `${f.bitsPerSample}-bit extensible` };
+  const kind = names[f.format] ?? `format ${f.format}`;
   return `is ${f.sampleRate} Hz, ${f.channels} channel(s), ${kind}`;
 }

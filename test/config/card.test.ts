@@ -1,0 +1,181 @@
+import t from 'tap';
+import { readdirSync, readFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadCard, setCfuTarget } from '../../src/config/card.js';
+import { tempCard } from './card-fixture.js';
+
+t.test('the example card loads with zero problems', async (t) => {
+  const card = tempCard(t);
+  const { config, problems } = await loadCard(card.dir);
+  t.same(problems, []);
+  if (!config) return t.fail('no config');
+  t.equal(config.dir, card.dir);
+  t.equal(config.xmlNumber, '799');
+  t.equal(config.proceedKey, '1');
+  t.equal(config.tries, 3);
+  t.equal(config.smsProvider, 'LOG');
+  t.equal(config.smsPrefix, '39');
+  t.equal(config.cfuName, 'TED_CFU');
+  t.equal(config.cfuTarget, undefined, 'blank Target.txt: no CFU');
+  t.equal(config.first, '731');
+  t.equal(config.timeoutSec, 20);
+  t.same([...config.technicians.keys()], ['731', '732', '733']);
+  t.same(config.technicians.get('731'), { ext: '731', next: '732', timeoutSec: 20, sms: { number: '3471234567', user: 'tech731', password: 'changeme' } });
+  t.same(config.technicians.get('732'), { ext: '732', next: '733', fork: '03471234567', timeoutSec: 30, sms: { number: '3477654321' } });
+  t.equal(config.technicians.get('733')?.next, '731', 'the ring loops back');
+  t.same(config.pbx.listen, { host: '127.0.0.1', port: 5070 });
+  t.same(config.pbx.pbx, { host: '127.0.0.1', port: 5060 });
+  t.equal(config.prompts.announcement, join(card.dir, 'announcement.wav'));
+  t.equal(config.recordingDir, join(card.dir, '..', 'TED_RECORDING'));
+  t.equal(config.ticketDir, join(card.dir, 'Ticket'));
+  t.equal(config.outboxDir, join(card.dir, 'Outbox'));
+});
+
+t.test('CRLF, BOM, whitespace and file name case are tolerated', async (t) => {
+  const card = tempCard(t);
+  card.write('XMLnumber.txt', '\uFEFF 799 \r\n');
+  card.write('SMSProvider.txt', 'kannel\r\n\r\n');
+  card.write('First.txt', '\t732\r\n');
+  card.write('731/Next.txt', '\uFEFF733');
+  card.write('pbx.ini', readFileSync(join(card.dir, 'pbx.ini'), 'utf8').replace(/\n/g, '\r\n'));
+  renameSync(join(card.dir, 'Timeout.txt'), join(card.dir, 'TIMEOUT.TXT'));
+  card.write('TIMEOUT.TXT', '45\r\n');
+  const { config, problems } = await loadCard(card.dir);
+  t.same(problems, []);
+  t.equal(config?.xmlNumber, '799');
+  t.equal(config?.smsProvider, 'KANNEL');
+  t.equal(config?.first, '732');
+  t.equal(config?.technicians.get('731')?.next, '733');
+  t.equal(config?.timeoutSec, 45);
+  t.equal(config?.technicians.get('731')?.timeoutSec, 45, 'default timeout applies to technicians without their own');
+});
+
+// [file, content (undefined = delete), expected problem, config still usable]
+const BROKEN: [string, string | undefined, RegExp, boolean][] = [
+  ['XMLnumber.txt', '', /is blank: should hold an extension/, false],
+  ['XMLnumber.txt', undefined, /is missing: should hold an extension/, false],
+  ['XMLnumber.txt', '79x', /"79x" is not valid: should hold an extension/, false],
+  ['SMSProvider.txt', 'TWILIO', /"TWILIO" is not valid: should hold one of LOG, HTTP, KANNEL, CODEMA/, false],
+  ['SMSprefix.txt', '+39', /should hold the national prefix without 0, \+ or 00/, false],
+  ['SMSprefix.txt', '0039', /without 0, \+ or 00/, false],
+  ['CFU.txt', '../etc', /should hold an object name/, false],
+  ['First.txt', '999', /names 999, which is not a technician on the card/, false],
+  ['First.txt', '', /is blank: should hold an extension/, false],
+  ['Timeout.txt', '2', /should hold seconds to ring .* from 5 to 600/, true],
+  ['Tries.txt', '0', /from 1 to 10/, true],
+  ['ProceedKey.txt', '12', /one key: 0-9, \* or #/, true],
+  ['Recording.txt', 'a\u0001b', /should hold a folder path/, false],
+  ['731/Next.txt', '999', /names 999, which is not a technician/, true],
+  ['731/Next.txt', 'abc', /"abc" is not valid: should hold an extension/, true],
+  ['732/Fork.txt', '0347 123', /should hold a number to dial/, true],
+  ['732/Timeout.txt', '1000', /from 5 to 600/, true],
+  ['733/SMSNumber.txt', '+393479876543', /should hold the mobile number/, true],
+  ['TED_CFU/Target.txt', '999', /names 999, which is not a technician/, true],
+  ['pbx.ini', '[sip]\nlisten = 127.0.0.1:5070\npbx = 127.0.0.1:5060\n[rtp]\nports = 30001-30999\n', /line 5: \[rtp\] ports .*even/, false],
+  ['pbx.ini', undefined, /is missing/, false],
+  ['announcement.wav', 'not a wav', /is not a WAV file.*8 kHz mono 16-bit PCM WAV \(sox /, true],
+  ['goodbye.wav', undefined, /is missing: should be an 8 kHz/, true],
+];
+
+t.test('each broken file gives one problem naming the file', async (t) => {
+  for (const [file, content, want, usable] of BROKEN) {
+    const card = tempCard(t);
+    if (content === undefined) card.remove(file);
+    else card.write(file, content);
+    const { config, problems } = await loadCard(card.dir);
+    const label = `${file} = ${JSON.stringify(content)}`;
+    t.equal(problems.length, 1, `${label}: one problem`);
+    t.equal(problems[0]?.file, file, `${label}: names the file`);
+    t.match(problems[0]?.message, want, label);
+    t.equal(config !== undefined, usable, `${label}: usable = ${usable}`);
+  }
+});
+
+t.test('a broken technician setting drops only that setting', async (t) => {
+  const card = tempCard(t);
+  card.write('731/Next.txt', '999');
+  card.write('732/Timeout.txt', 'soon');
+  const { config } = await loadCard(card.dir);
+  t.equal(config?.technicians.get('731')?.next, undefined, 'the hunt ends at 731');
+  t.equal(config?.technicians.get('731')?.sms?.number, '3471234567', '731 keeps its SMS');
+  t.equal(config?.technicians.get('732')?.timeoutSec, 20, '732 falls back to the default timeout');
+  t.equal(config?.technicians.get('732')?.fork, '03471234567');
+});
+
+t.test('a bad SMS password is reported without its value', async (t) => {
+  const card = tempCard(t);
+  card.write('731/SMSPassword.txt', 'pa\u0007ss-Secret');
+  const { problems } = await loadCard(card.dir);
+  t.equal(problems.length, 1);
+  t.equal(problems[0]?.file, '731/SMSPassword.txt');
+  t.notMatch(JSON.stringify(problems), /Secret/);
+});
+
+t.test('technician folders: digits with a marker file; empty digit folders are a warning', async (t) => {
+  const card = tempCard(t);
+  card.write('734/notes.doc', '');
+  card.write('735/SMSNumber.txt', '3470000000');
+  card.write('Notes/Next.txt', '731');
+  const { config, problems } = await loadCard(card.dir);
+  t.same([...(config?.technicians.keys() ?? [])], ['731', '732', '733', '735']);
+  t.equal(problems.length, 1);
+  t.equal(problems[0]?.file, '734/');
+  t.equal(problems[0]?.warning, true);
+});
+
+t.test('a provider other than LOG needs SMSprefix.txt', async (t) => {
+  const card = tempCard(t);
+  card.remove('SMSprefix.txt');
+  t.same((await loadCard(card.dir)).problems, [], 'LOG: prefix optional');
+  card.write('SMSProvider.txt', 'HTTP');
+  const { config, problems } = await loadCard(card.dir);
+  t.equal(config, undefined);
+  t.match(problems, [{ file: 'SMSprefix.txt', message: /is missing/ }]);
+});
+
+t.test('defaults when the optional files are missing', async (t) => {
+  const card = tempCard(t);
+  for (const f of ['SMSProvider.txt', 'Timeout.txt', 'ProceedKey.txt', 'Tries.txt', 'CFU.txt', 'TED_CFU']) card.remove(f);
+  const { config, problems } = await loadCard(card.dir);
+  t.same(problems, []);
+  t.equal(config?.smsProvider, 'LOG');
+  t.equal(config?.timeoutSec, 20);
+  t.equal(config?.proceedKey, '1');
+  t.equal(config?.tries, 3);
+  t.equal(config?.cfuName, 'TED_CFU');
+  t.equal(config?.cfuTarget, undefined);
+  card.write('Recording.txt', '/var/rec\n');
+  t.equal((await loadCard(card.dir)).config?.recordingDir, '/var/rec');
+});
+
+t.test('a missing card folder is one problem', async (t) => {
+  const { config, problems } = await loadCard('/nonexistent/ticketline-card');
+  t.equal(config, undefined);
+  t.equal(problems.length, 1);
+  t.match(problems[0]?.message, /cannot be read \(ENOENT\)/);
+});
+
+t.test('setCfuTarget writes Target.txt atomically and a reload sees it', async (t) => {
+  const card = tempCard(t);
+  const { config } = await loadCard(card.dir);
+  if (!config) return t.fail('no config');
+  await setCfuTarget(config, '733');
+  t.equal(readFileSync(join(card.dir, 'TED_CFU', 'Target.txt'), 'utf8'), '733\n');
+  t.same(readdirSync(join(card.dir, 'TED_CFU')), ['Target.txt'], 'no temp file left behind');
+  const after = await loadCard(card.dir);
+  t.equal(after.config?.cfuTarget, '733');
+  t.same(after.problems, []);
+  await setCfuTarget(config, undefined);
+  t.equal(readFileSync(join(card.dir, 'TED_CFU', 'Target.txt'), 'utf8'), '');
+  t.equal((await loadCard(card.dir)).config?.cfuTarget, undefined);
+  await t.rejects(setCfuTarget(config, '../x'), /not an extension/);
+});
+
+t.test('setCfuTarget creates a missing CFU folder', async (t) => {
+  const card = tempCard(t);
+  card.remove('TED_CFU');
+  const { config } = await loadCard(card.dir);
+  if (!config) return t.fail('no config');
+  await setCfuTarget(config, '732');
+  t.equal((await loadCard(card.dir)).config?.cfuTarget, '732');
+});
