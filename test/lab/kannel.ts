@@ -116,13 +116,14 @@ export function parseFakesmsc(output: string): FakeSms[] {
   return out;
 }
 
-async function newPorts(): Promise<KannelPorts> {
+/** Four free ports for a Kannel that is to be started later (or restarted behind the same URL). */
+export async function kannelPorts(): Promise<KannelPorts> {
   return { admin: await freePort(), smsbox: await freePort(), smsc: await freePort(), sendsms: await freePort() };
 }
 
 export async function startKannel(opts: KannelOptions): Promise<Kannel> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'tl-kannel-'));
-  const ports = opts.ports ?? (await newPorts());
+  const ports = opts.ports ?? (await kannelPorts());
   const adminPassword = randomBytes(6).toString('hex');
   const conf = join(dir, 'kannel.conf');
   writeFileSync(conf, kannelConfig(dir, ports, adminPassword, opts.users));
