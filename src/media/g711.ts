@@ -98,5 +98,11 @@ export function transcodeInPlace(from: G711Law, bytes: Uint8Array): void {
   else for (let i = 0; i < bytes.length; i++) bytes[i] = ULAW_TO_ALAW[bytes[i]];
 }
 
+/** Convert `bytes[start..end)` in place from one law to the other (no view allocated: relay hot path). */
+export function transcodeRange(from: G711Law, bytes: Uint8Array, start: number, end: number): void {
+  const table = from === 'PCMA' ? ALAW_TO_ULAW : ULAW_TO_ALAW;
+  for (let i = start; i < end; i++) bytes[i] = table[bytes[i]];
+}
+
 /** The byte each law uses for silence. */
 export const SILENCE: Record<G711Law, number> = { PCMA: 0xd5, PCMU: 0xff };

@@ -1,0 +1,223 @@
+/**
+ * One RTP endpoint (one leg): a pool socket, the peer learnt from SDP,
+ * symmetric RTP, one outgoing stream.
+ *
+ * Receiving: a datagram is accepted when it is valid RTP (rtp-packet.ts)
+ * with a negotiated payload type (PCMA/PCMU/telephone-event). Symmetric
+ * RTP (RFC 4961 spirit): the session latches to the source address:port
+ * of the first accepted packet coming from the SDP address, then sends
+ * there and drops packets from any other source. Accepted packets go to
+ * the tap, then to the observers (read-only: DTMF detectors), then to the
+ * one forwarder (the relay, which may rewrite the buffer in place).
+ *
+ * The tap sees every packet received and sent; the buffer is only valid
+ * during the call (the relay rewrites it afterwards): copy what you keep.
+ */
+import { performance } from 'node:perf_hooks';
+import type { Endpoint } from '../sip/message.js';
+import type { Logger } from '../util/log.js';
+import type { G711Law } from './g711.js';
+import type { NegotiatedMedia } from './offer-answer.js';
+import type { RtpSocket } from './port-pool.js';
+import { RTP_HEADER_LEN, payloadEnd, payloadStart, rtpBounds, writeRtpHeader } from './rtp-packet.js';
+import { RtpStream } from './rtp-stream.js';
+
+export type RtpTap = (dir: 'in' | 'out', packet: Buffer, local: Endpoint, remote: Endpoint, timeMs: number) => void;
+
+/** One received packet, described without copying; the object is reused for every packet. */
+export interface RtpIn {
+  buf: Buffer;
+  /** Payload offset and end (padding excluded) in `buf`. */
+  start: number;
+  end: number;
+  payloadType: number;
+  marker: boolean;
+  seq: number;
+  timestamp: number;
+  ssrc: number;
+  /** 'event' = telephone-event (RFC 4733); otherwise the G.711 law of the payload. */
+  kind: G711Law | 'event';
+}
+
+export type RtpObserver = (p: Readonly<RtpIn>) => void;
+
+export interface RtpSessionStats {
+  received: number;
+  sent: number;
+  /** Not RTP, unknown payload type, or from a source other than the latched one. */
+  dropped: number;
+}
+
+export interface RtpSessionOptions {
+  log: Logger;
+  tap?: RtpTap;
+  /** Latch to the first valid packet from any address (peer behind NAT); default: only from the SDP address. */
+  latchAnyAddress?: boolean;
+  /** Monotonic clock in ms, for the outgoing timestamps. */
+  now?: () => number;
+}
+
+const PT_PCMU = 0;
+const PT_PCMA = 8;
+
+export class RtpSession {
+  readonly local: Endpoint;
+  readonly stream: RtpStream;
+  readonly stats: RtpSessionStats = { received: 0, sent: 0, dropped: 0 };
+  private media: NegotiatedMedia;
+  private latchedTo: Endpoint | undefined;
+  private readonly observers: RtpObserver[] = [];
+  private forwarder: RtpObserver | undefined;
+  private tap: RtpTap | undefined;
+  private readonly info: RtpIn;
+  private closed = false;
+
+  constructor(
+    private readonly sock: RtpSocket,
+    media: NegotiatedMedia,
+    private readonly opts: RtpSessionOptions,
+  ) {
+    this.local = { address: sock.address, port: sock.port };
+    this.media = media;
+    this.tap = opts.tap;
+    this.stream = new RtpStream(opts.now ?? (() => performance.now()));
+    this.info = { buf: Buffer.alloc(0), start: 0, end: 0, payloadType: 0, marker: false, seq: 0, timestamp: 0, ssrc: 0, kind: 'PCMA' };
+    sock.socket.on('message', (buf, rinfo) => this.onMessage(buf, rinfo.address, rinfo.port));
+  }
+
+  get negotiated(): Readonly<NegotiatedMedia> {
+    return this.media;
+  }
+
+  /** Where we send: the latched source, else the SDP endpoint. */
+  get remote(): Endpoint {
+    return this.latchedTo ?? this.media.remote;
+  }
+
+  get latched(): boolean {
+    return this.latchedTo !== undefined;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** New SDP for this leg (re-INVITE, or the answer to our offer). A new remote address drops the latch. */
+  setMedia(media: NegotiatedMedia): void {
+    const old = this.media.remote;
+    this.media = media;
+    if (old.address !== media.remote.address || old.port !== media.remote.port) this.latchedTo = undefined;
+  }
+
+  setTap(tap: RtpTap | undefined): void {
+    this.tap = tap;
+  }
+
+  /** Add a read-only observer of accepted packets; returns its removal. */
+  observe(fn: RtpObserver): () => void {
+    this.observers.push(fn);
+    return () => {
+      const i = this.observers.indexOf(fn);
+      if (i >= 0) this.observers.splice(i, 1);
+    };
+  }
+
+  /** The one consumer allowed to modify packets (the relay); called after the observers. */
+  setForwarder(fn: RtpObserver | undefined): void {
+    this.forwarder = fn;
+  }
+
+  /** True when the peer wants our audio now (not on hold, known address). */
+  get canSend(): boolean {
+    const r = this.remote;
+    const dir = this.media.remoteDirection;
+    return !this.closed && r.port !== 0 && r.address !== '0.0.0.0' && dir !== 'sendonly' && dir !== 'inactive';
+  }
+
+  /**
+   * Send `buf[start..end)` as payload; `buf` must have 12 writable bytes
+   * before `start` (the header is written there, in place).
+   * `sourceKey/srcSeq/srcTs` identify the feeding stream (see rtp-stream.ts).
+   */
+  sendInPlace(buf: Buffer, start: number, end: number, payloadType: number, marker: boolean, sourceKey: number, srcSeq: number, srcTs: number): void {
+    if (!this.canSend || start < RTP_HEADER_LEN) return;
+    const s = this.stream;
+    s.next(sourceKey, srcSeq, srcTs);
+    const h = start - RTP_HEADER_LEN;
+    writeRtpHeader(buf, payloadType, marker || s.switched, s.outSeq, s.outTs, s.ssrc, h);
+    const r = this.remote;
+    this.stats.sent++;
+    if (this.tap) this.tap('out', h === 0 && end === buf.length ? buf : buf.subarray(h, end), this.local, r, Date.now());
+    this.sock.socket.send(buf, h, end - h, r.port, r.address, (e) => {
+      if (e) this.opts.log.debug(`RTP send to ${r.address}:${r.port}: ${e.message}`);
+    });
+  }
+
+  /** Send an audio or event payload (copied) of our own generator. */
+  sendPayload(payload: Uint8Array, payloadType: number, marker: boolean, sourceKey: number, srcSeq: number, srcTs: number): void {
+    if (!this.canSend) return;
+    const buf = Buffer.allocUnsafe(RTP_HEADER_LEN + payload.length);
+    buf.set(payload, RTP_HEADER_LEN);
+    this.sendInPlace(buf, RTP_HEADER_LEN, buf.length, payloadType, marker, sourceKey, srcSeq, srcTs);
+  }
+
+  /** The payload type to use for a law on this leg. */
+  payloadTypeOf(law: G711Law): number {
+    if (law === this.media.codec) return this.media.payloadType;
+    return law === 'PCMA' ? PT_PCMA : PT_PCMU;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.observers.length = 0;
+    this.forwarder = undefined;
+    this.sock.socket.removeAllListeners('message');
+    this.sock.close();
+  }
+
+  private classify(pt: number): G711Law | 'event' | undefined {
+    const m = this.media;
+    if (pt === m.payloadType) return m.codec;
+    if (m.telephoneEventPt !== undefined && pt === m.telephoneEventPt) return 'event';
+    if (pt === PT_PCMA) return 'PCMA';
+    if (pt === PT_PCMU) return 'PCMU';
+    return undefined; // comfort noise, video, anything not negotiated
+  }
+
+  private accept(address: string, port: number): boolean {
+    const l = this.latchedTo;
+    if (l) return l.port === port && l.address === address;
+    const expected = this.media.remote.address;
+    if (this.opts.latchAnyAddress || expected === '0.0.0.0' || address === expected) {
+      this.latchedTo = { address, port };
+      this.opts.log.debug(`RTP latched to ${address}:${port} (SDP said ${expected}:${this.media.remote.port})`);
+      return true;
+    }
+    return false;
+  }
+
+  private onMessage(buf: Buffer, address: string, port: number): void {
+    if (this.closed) return;
+    const bounds = rtpBounds(buf, buf.length);
+    const kind = bounds < 0 ? undefined : this.classify(buf[1] & 0x7f);
+    if (kind === undefined || !this.accept(address, port)) {
+      this.stats.dropped++;
+      return;
+    }
+    this.stats.received++;
+    if (this.tap) this.tap('in', buf, this.local, this.latchedTo ?? { address, port }, Date.now());
+    const p = this.info;
+    p.buf = buf;
+    p.start = payloadStart(bounds);
+    p.end = payloadEnd(bounds);
+    p.payloadType = buf[1] & 0x7f;
+    p.marker = (buf[1] & 0x80) !== 0;
+    p.seq = (buf[2] << 8) | buf[3];
+    p.timestamp = buf.readUInt32BE(4);
+    p.ssrc = buf.readUInt32BE(8);
+    p.kind = kind;
+    for (let i = 0; i < this.observers.length; i++) this.observers[i](p);
+    if (this.forwarder) this.forwarder(p);
+  }
+}
