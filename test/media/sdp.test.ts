@@ -135,10 +135,10 @@ t.test('no common codec is a 488', async (t) => {
   const offer = SIPP.replace('m=audio 6000 RTP/AVP 8 0 101', 'm=audio 6000 RTP/AVP 18 9 101').replace(/a=rtpmap:[08] .*\r\n/g, '');
   t.throws(() => answerOffer(offer, ['PCMA', 'PCMU'], local, new LocalSdp('127.0.0.1')), { name: 'SdpError', status: 488 });
   // a codec the offer has but we do not want
-  t.throws(() => answerOffer(SIPP.replace(' 8 0 101', ' 0 101'), ['PCMA'], local, new LocalSdp('127.0.0.1')), { status: 488 });
+  t.throws(() => answerOffer(SIPP.replace(' 8 0 101', ' 0 101'), ['PCMA'], local, new LocalSdp('127.0.0.1')), { name: 'SdpError', status: 488 });
   // PCMA/16000 is not G.711 at 8 kHz
   const wide = SIPP.replace(' 8 0 101', ' 8 101').replace('PCMA/8000', 'PCMA/16000');
-  t.throws(() => answerOffer(wide, ['PCMA'], local, new LocalSdp('127.0.0.1')), { status: 488 });
+  t.throws(() => answerOffer(wide, ['PCMA'], local, new LocalSdp('127.0.0.1')), { name: 'SdpError', status: 488 });
 });
 
 t.test('hold is understood: sendonly, inactive, c=0.0.0.0', async (t) => {
@@ -180,15 +180,15 @@ t.test('parseAnswer learns the remote endpoint, the codec and the telephone-even
   t.same(a.remote, { address: '127.0.0.1', port: 27454 });
   t.equal(a.codec, 'PCMU');
   t.equal(a.telephoneEventPt, 101);
-  t.throws(() => parseAnswer(BARESIP, []), { status: 488 });
-  t.throws(() => parseAnswer(BARESIP.replace('m=audio 27454', 'm=audio 0'), ['PCMA']), { status: 488 });
+  t.throws(() => parseAnswer(BARESIP, []), { name: 'SdpError', status: 488 });
+  t.throws(() => parseAnswer(BARESIP.replace('m=audio 27454', 'm=audio 0'), ['PCMA']), { name: 'SdpError', status: 488 });
 });
 
 t.test('garbage is a 400, never a crash', async (t) => {
   t.throws(() => parseSdp('hello'), SdpError);
-  t.throws(() => parseSdp('v=0\r\n'), { status: 400 });
-  t.throws(() => parseSdp('v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\nm=audio x RTP/AVP 0\r\n'), { status: 400 });
-  t.throws(() => parseSdp('v=0\r\no=x\r\n' + 'a=x\r\n'.repeat(5000)), { status: 400 });
+  t.throws(() => parseSdp('v=0\r\n'), { name: 'SdpError', status: 400 });
+  t.throws(() => parseSdp('v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\nm=audio x RTP/AVP 0\r\n'), { name: 'SdpError', status: 400 });
+  t.throws(() => parseSdp('v=0\r\no=x\r\n' + 'a=x\r\n'.repeat(5000)), { name: 'SdpError', status: 400 });
   for (let i = 0; i < 200; i++) {
     const junk = Buffer.from(Array.from({ length: 200 }, () => Math.floor(Math.random() * 256)));
     try {
