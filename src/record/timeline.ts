@@ -102,12 +102,12 @@ function segments(list: AudioPacket[], t0Us: number, st: StreamStats): Member[][
 }
 
 /**
- * Packets only ever arrive late, so the least-delayed packet of the segment
- * (smallest arrival minus RTP offset) gives the segment's true start.
+ * The segment's offset is the median of (arrival - RTP offset): jitter moves
+ * it by the median delay only (a few ms), and a few reordered or delayed
+ * packets cannot drag the whole segment (as a minimum or the first packet would).
  */
 function placeSegment(seg: Member[], placed: PlacedAudio[]): void {
-  let offset = Infinity;
-  for (const m of seg) offset = Math.min(offset, m.arrival - m.rel);
-  const base = Math.round(offset);
+  const d = Float64Array.from(seg, (m) => m.arrival - m.rel).sort();
+  const base = Math.round(d[(d.length - 1) >> 1]);
   for (const m of seg) placed.push({ pos: base + m.rel, law: m.p.law, payload: m.p.payload });
 }
