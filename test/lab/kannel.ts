@@ -6,7 +6,7 @@
  * awaited on bearerbox's status page, never on a fixed sleep; stopped
  * smsbox first, then the SMSC, then bearerbox.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -123,6 +123,7 @@ export async function kannelPorts(): Promise<KannelPorts> {
 
 export async function startKannel(opts: KannelOptions): Promise<Kannel> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'tl-kannel-'));
+  mkdirSync(dir, { recursive: true });
   const ports = opts.ports ?? (await kannelPorts());
   const adminPassword = randomBytes(6).toString('hex');
   const conf = join(dir, 'kannel.conf');
