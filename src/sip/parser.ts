@@ -201,7 +201,8 @@ function checkRequest(req: SipRequest): string | null {
   // RFC 3261 §8.1.1.5: the CSeq method MUST match the request method.
   if (cseq.method !== req.method) return 'CSeq method does not match request method';
   const mf = req.headers.get('max-forwards');
-  if (mf !== undefined && !/^[0-9]{1,3}$/.test(mf)) return 'bad Max-Forwards';
+  // RFC 3261 §20.22: 0-255 in practice (RFC 4475 §3.1.2.9 sends 300 and expects 400)
+  if (mf !== undefined && (!/^[0-9]{1,3}$/.test(mf) || Number(mf) > 255)) return 'bad Max-Forwards';
   return null;
 }
 
