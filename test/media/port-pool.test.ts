@@ -1,0 +1,81 @@
+import t from 'tap';
+import { createSocket } from 'node:dgram';
+import { PoolExhaustedError, PortPool } from '../../src/media/index.js';
+import { memoryLogger } from '../../src/util/log.js';
+import { freeBlock } from '../lab/ports.js';
+import { start, stopAll } from '../lab/proc.js';
+
+t.teardown(stopAll);
+
+t.test('hands out even ports, runs out with a clear error, and takes them back (idempotent close)', async (t) => {
+  const base = await freeBlock(6, 2);
+  const log = memoryLogger();
+  const pool = new PortPool({ min: base, max: base + 5, bindAddress: '127.0.0.1', log });
+  t.equal(pool.capacity, 3);
+  const socks = [await pool.allocate(), await pool.allocate(), await pool.allocate()];
+  t.same(socks.map((s) => s.port).sort(), [base, base + 2, base + 4]);
+  t.equal(pool.inUse, 3);
+  await t.rejects(pool.allocate(), PoolExhaustedError);
+  await t.rejects(pool.allocate(), { message: new RegExp(`RTP port pool ${base}-${base + 5} exhausted`) });
+  socks[1].close();
+  socks[1].close();
+  t.equal(pool.inUse, 2, 'closing twice returns the port once');
+  t.equal(socks[1].closed, true);
+  const again = await pool.allocate();
+  t.equal(again.port, base + 2);
+  for (const s of [...socks, again]) s.close();
+  t.equal(pool.inUse, 0);
+});
+
+t.test('a port busy in another process is skipped, and retried later', async (t) => {
+  const base = await freeBlock(4, 2);
+  const holder = start('port-holder', process.execPath, [
+    '-e',
+    `const s=require('dgram').createSocket('udp4');s.bind(${base},'127.0.0.1',()=>console.log('bound'));setTimeout(()=>{},60000)`,
+  ]);
+  await holder.waitFor(/bound/);
+  const log = memoryLogger();
+  const pool = new PortPool({ min: base, max: base + 3, bindAddress: '127.0.0.1', log });
+  const s = await pool.allocate();
+  t.equal(s.port, base + 2, 'busy port skipped');
+  t.match(log.lines.join('\n'), new RegExp(`RTP port ${base} not usable \\(EADDRINUSE`));
+  t.equal(pool.inUse, 1, 'the busy port went back to the pool');
+  await t.rejects(pool.allocate(), PoolExhaustedError, 'only port left is still busy');
+  await holder.stop();
+  const s2 = await pool.allocate();
+  t.equal(s2.port, base, 'free again once the other process let it go');
+  s.close();
+  s2.close();
+});
+
+t.test('bind errors return the port: a pool on an address we do not have', async (t) => {
+  const base = await freeBlock(4, 2);
+  const log = memoryLogger();
+  // 192.0.2.1 (TEST-NET-1) is not on this machine: bind fails with EADDRNOTAVAIL, nothing is sent
+  const pool = new PortPool({ min: base, max: base + 3, bindAddress: '192.0.2.1', log });
+  await t.rejects(pool.allocate(), PoolExhaustedError);
+  t.equal(pool.inUse, 0);
+  t.equal(pool.capacity, 2);
+  t.match(log.lines.join('\n'), /EADDRNOTAVAIL/);
+});
+
+t.test('a socket error closes the socket and returns the port', async (t) => {
+  const base = await freeBlock(2, 2);
+  const pool = new PortPool({ min: base, max: base + 1, bindAddress: '127.0.0.1', log: memoryLogger() });
+  const s = await pool.allocate();
+  s.socket.emit('error', new Error('simulated ICMP failure'));
+  t.equal(s.closed, true);
+  t.equal(pool.inUse, 0);
+  const probe = createSocket('udp4');
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', reject);
+    probe.bind(base, '127.0.0.1', () => resolve());
+  });
+  t.pass('the port is really released at the OS level');
+  probe.close();
+});
+
+t.test('bad ranges are refused', async (t) => {
+  t.throws(() => new PortPool({ min: 31000, max: 30000, bindAddress: '127.0.0.1', log: memoryLogger() }), /invalid RTP port range/);
+  t.throws(() => new PortPool({ min: 80, max: 90, bindAddress: '127.0.0.1', log: memoryLogger() }), /invalid RTP port range/);
+});
