@@ -42,6 +42,8 @@ export class RtpStream {
   private lastSrcTs = 0;
   private seqOffset = 0;
   private tsOffset = 0;
+  /** Timestamp increment between the last two packets of one source (one packet's duration). */
+  private step = 160;
   /** The output values of the last `next()` call. */
   outSeq = 0;
   outTs = 0;
@@ -67,12 +69,14 @@ export class RtpStream {
       if (this.sent) {
         seq = (this.seq + 1) & 0xffff;
         const elapsed = Math.round((this.now() - this.lastMs) * SAMPLES_PER_MS);
-        ts = (this.ts + Math.max(1, elapsed)) >>> 0;
+        // never overlap the audio already sent: at least one packet's worth later
+        ts = (this.ts + Math.max(this.step, elapsed)) >>> 0;
       }
       this.seqOffset = (seq - srcSeq) & 0xffff;
       this.tsOffset = (ts - srcTs) >>> 0;
       this.source = sourceKey;
     }
+    else if (jump > 0 && jump <= 8000) this.step = jump;
     this.lastSrcTs = srcTs;
     this.outSeq = (srcSeq + this.seqOffset) & 0xffff;
     this.outTs = (srcTs + this.tsOffset) >>> 0;
