@@ -179,3 +179,15 @@ t.test('setCfuTarget creates a missing CFU folder', async (t) => {
   await setCfuTarget(config, '732');
   t.equal((await loadCard(card.dir)).config?.cfuTarget, '732');
 });
+
+t.test('the card README documents every file of the example card and the optional ones', async (t) => {
+  const card = tempCard(t);
+  const readme = readFileSync(join(card.dir, 'README.txt'), 'utf8');
+  const files = new Set<string>(['Recording.txt', 'ProceedKey.txt', 'Tries.txt', 'Timeout.txt']);
+  for (const e of readdirSync(card.dir, { withFileTypes: true })) {
+    if (e.isFile() && e.name !== 'README.txt') files.add(e.name);
+    if (e.isDirectory()) for (const f of readdirSync(join(card.dir, e.name))) files.add(f);
+  }
+  for (const f of files) t.match(readme, f, `README.txt mentions ${f}`);
+  t.match(readme, /sox .* -r 8000 -c 1 -b 16/, 'README says how to convert a prompt');
+});
