@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { errText, type Logger } from '../util/log.js';
+import { DEFAULT_LOCK, withFileLock, type LockOptions } from './file-lock.js';
 
 /** What `TicketNR.txt` holds, once whitespace is trimmed. */
 export type CounterValue = { kind: 'number'; next: number } | { kind: 'blank' } | { kind: 'garbage'; why: string };
@@ -29,15 +30,17 @@ export function parseCounter(content: string): CounterValue {
  *   again after a power cut. If the write fails (card full, read-only), the
  *   take rejects and the number is NOT given: a ticket that is not durable
  *   would be reused after a restart. The driver logs the error and goes on
- *   with the call without a ticket number for that hop (the call matters
- *   more than its paperwork); the next take tries the same number again.
+ *   with the call (the call matters more than its paperwork: CallTickets
+ *   uses ticket 0 for that hop); the next take tries the same number again.
  * - Takes are serialized by a promise queue: two simultaneous emergency calls
  *   never share a number.
  * - A file that became unreadable or garbage is one error line naming it;
  *   counting continues after the last number this process gave (or at 1) and
  *   the file is rewritten with a good value.
  *
- * One process per card: two processes on the same file are not guarded.
+ * - Two processes on the same card (a second instance started by mistake)
+ *   are kept apart by `<file>.lock`, held only for the read-modify-write
+ *   (file-lock.ts); a lock left by a crash is taken over.
  */
 export class TicketCounter {
   private queue: Promise<unknown> = Promise.resolve();
@@ -46,11 +49,12 @@ export class TicketCounter {
   constructor(
     readonly path: string,
     private readonly log: Logger,
+    private readonly lock: LockOptions = DEFAULT_LOCK,
   ) {}
 
   /** The next ticket number, already durably counted. */
   take(): Promise<number> {
-    const run = this.queue.then(() => this.takeNow());
+    const run = this.queue.then(() => withFileLock(`${this.path}.lock`, () => this.takeNow(), this.log, this.lock));
     // The queue goes on after a failed take; the failure goes to this caller.
     this.queue = run.catch(() => undefined);
     return run;
