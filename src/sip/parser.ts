@@ -183,13 +183,18 @@ function checkMandatory(headers: Headers): string | null {
   }
   const vias = headers.getAll('via');
   if (vias.length === 0) return 'missing via header';
-  try {
-    for (const v of vias) parseVia(v);
-    parseNameAddr(headers.get('from') ?? '');
-    parseNameAddr(headers.get('to') ?? '');
-    parseCSeq(headers.get('cseq') ?? '');
-  } catch (e) {
-    return `bad header: ${(e as Error).message}`;
+  const checks: Array<[string, () => unknown]> = [
+    ['Via', () => vias.forEach((v) => parseVia(v))],
+    ['From', () => parseNameAddr(headers.get('from') ?? '')],
+    ['To', () => parseNameAddr(headers.get('to') ?? '')],
+    ['CSeq', () => parseCSeq(headers.get('cseq') ?? '')],
+  ];
+  for (const [name, check] of checks) {
+    try {
+      check();
+    } catch (e) {
+      return `bad ${name} header: ${(e as Error).message}`;
+    }
   }
   if ((headers.get('call-id') ?? '') === '') return 'empty call-id header';
   return null;
@@ -202,7 +207,7 @@ function checkRequest(req: SipRequest): string | null {
   if (cseq.method !== req.method) return 'CSeq method does not match request method';
   const mf = req.headers.get('max-forwards');
   // RFC 3261 §20.22: 0-255 in practice (RFC 4475 §3.1.2.9 sends 300 and expects 400)
-  if (mf !== undefined && (!/^[0-9]{1,3}$/.test(mf) || Number(mf) > 255)) return 'bad Max-Forwards';
+  if (mf !== undefined && (!/^[0-9]{1,10}$/.test(mf) || Number(mf) > 255)) return 'bad Max-Forwards';
   return null;
 }
 
