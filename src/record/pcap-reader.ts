@@ -20,7 +20,9 @@ export interface Capture {
   truncated: string | undefined;
 }
 
-export class CaptureFormatError extends Error {}
+export class CaptureFormatError extends Error {
+  override name = 'CaptureFormatError';
+}
 
 const MAGIC_US = 0xa1b2c3d4;
 const MAGIC_NS = 0xa1b23c4d;

@@ -23,7 +23,9 @@ import { G711_PT, isEventOrNoise, parseRtp, payloadTypeName, type RtpPacket } fr
 import { placeChannel, RATE, type AudioPacket, type PlacedAudio, type StreamStats } from './timeline.js';
 import { encodeWav } from './wav.js';
 
-export class Pcap2WaveError extends Error {}
+export class Pcap2WaveError extends Error {
+  override name = 'Pcap2WaveError';
+}
 
 export interface Pcap2WaveOptions {
   /** Mono: caller and what the caller heard, summed. */
