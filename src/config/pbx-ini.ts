@@ -78,25 +78,32 @@ export function parseCodecs(v: string): Codec[] | string {
   return list as Codec[];
 }
 
+type Section = Map<string, IniEntry>;
+type Report = (line: number | undefined, message: string) => void;
+
+/** A key's entry, unless missing or empty. */
+function get(sec: Section, key: string): IniEntry | undefined {
+  const e = sec.get(key);
+  return e && e.value !== '' ? e : undefined;
+}
+
 /** Parse and validate pbx.ini's text. `config` is undefined when it has an error (warnings keep it). */
 export function parsePbxIni(text: string, file = PBX_INI): { config?: PbxConfig; problems: Problem[] } {
   const ini = parseIni(text);
   const problems: Problem[] = [];
-  const err = (line: number | undefined, message: string): void => {
+  const err: Report = (line, message) => {
     problems.push({ file, message: line ? `line ${line}: ${message}` : message });
   };
-  const warn = (line: number, message: string): void => {
-    problems.push({ file, message: `line ${line}: ${message}`, warning: true });
-  };
   for (const e of ini.errors) err(e.line, e.message);
-  unknownKeys(ini, warn);
-  const sip = ini.sections.get('sip') ?? new Map<string, IniEntry>();
-  const rtp = ini.sections.get('rtp') ?? new Map<string, IniEntry>();
-  const get = (sec: Map<string, IniEntry>, key: string): IniEntry | undefined => {
-    const e = sec.get(key);
-    return e && e.value !== '' ? e : undefined;
-  };
+  unknownKeys(ini, (line, message) => problems.push({ file, message: `line ${line}: ${message}`, warning: true }));
+  const sip = readSip(ini.sections.get('sip') ?? new Map(), err);
+  const rtp = readRtp(ini.sections.get('rtp') ?? new Map(), sip?.listen, err);
+  if (problems.some((p) => !p.warning) || !sip || !rtp) return { problems };
+  return { config: { ...sip, ...rtp }, problems };
+}
 
+/** [sip]: every value checked, each problem reported; undefined when one is wrong. */
+function readSip(sip: Section, err: Report): Omit<PbxConfig, 'rtp' | 'codecs'> | undefined {
   const listenE = get(sip, 'listen');
   const listen = listenE ? parseHostPort(listenE.value, false) : { host: '0.0.0.0', port: DEFAULT_SIP_PORT };
   if (!listen) err(listenE?.line, '[sip] listen should be a local IP address:port, e.g. 0.0.0.0:5060');
@@ -111,15 +118,24 @@ export function parsePbxIni(text: string, file = PBX_INI): { config?: PbxConfig;
   if (!reg.ok) err(regE?.line, '[sip] register should be yes or no');
   const register = reg.ok && reg.value;
   const username = get(sip, 'username')?.value;
-  const password = sip.get('password')?.value || undefined;
+  const password = get(sip, 'password')?.value;
   if (register && !username) err(undefined, '[sip] username is missing: register = yes needs the user name at the PBX');
   if (register && !password) err(undefined, '[sip] password is missing: register = yes needs the password at the PBX');
 
+  // allow: default is the PBX alone (when given as an address): safe against toll fraud.
   const allowE = get(sip, 'allow');
   const allow = allowE ? allowE.value.split(',').map((a) => a.trim()) : pbx && isIpLiteral(pbx.host) ? [pbx.host] : [];
   for (const a of allow) if (!parseCidr(a)) err(allowE?.line, `[sip] allow: "${a.slice(0, 50)}" should be an IP address or CIDR block (e.g. 192.168.1.0/24)`);
   if (!allowE && allow.length === 0) err(undefined, '[sip] allow is missing: should list who may send INVITEs (addresses or CIDR)');
 
+  if (!listen || !pbx || !reg.ok) return undefined;
+  const domain = get(sip, 'domain')?.value ?? pbx.host;
+  const realm = get(sip, 'realm')?.value;
+  return { listen, pbx, register, username, password, domain, realm, allow };
+}
+
+/** [rtp]: port range (not overlapping the SIP port) and codecs; undefined when one is wrong. */
+function readRtp(rtp: Section, listen: HostPort | undefined, err: Report): Pick<PbxConfig, 'rtp' | 'codecs'> | undefined {
   const portsE = get(rtp, 'ports');
   const ports = portsE ? parsePortRange(portsE.value) : { portMin: 30000, portMax: 30999 };
   if (typeof ports === 'string') err(portsE?.line, `[rtp] ports ${ports}`);
@@ -128,11 +144,7 @@ export function parsePbxIni(text: string, file = PBX_INI): { config?: PbxConfig;
   const codecsE = get(rtp, 'codecs');
   const codecs = codecsE ? parseCodecs(codecsE.value) : (['PCMA', 'PCMU'] as Codec[]);
   if (typeof codecs === 'string') err(codecsE?.line, `[rtp] codecs ${codecs}`);
-
-  if (problems.some((p) => !p.warning) || !listen || !pbx || typeof ports === 'string' || typeof codecs === 'string') return { problems };
-  const domain = get(sip, 'domain')?.value ?? pbx.host;
-  const realm = get(sip, 'realm')?.value;
-  return { config: { listen, pbx, register, username, password, domain, realm, allow, rtp: ports, codecs }, problems };
+  return typeof ports === 'string' || typeof codecs === 'string' ? undefined : { rtp: ports, codecs };
 }
 
 function isIpLiteral(host: string): boolean {
