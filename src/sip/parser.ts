@@ -93,7 +93,9 @@ function headerLines(lines: string[]): Array<[string, string]> | string {
     const c = line.charCodeAt(0);
     if (c === 0x20 || c === 0x09) {
       if (out.length === 0) return 'continuation line before first header';
-      out[out.length - 1][1] += ' ' + line.trim();
+      const last = out[out.length - 1];
+      const more = line.trim();
+      if (more !== '') last[1] = last[1] === '' ? more : `${last[1]} ${more}`;
       continue;
     }
     const colon = line.indexOf(':');
