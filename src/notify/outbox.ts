@@ -71,6 +71,7 @@ export class Outbox extends EventEmitter<OutboxEvents> {
   private stopped = false;
   private draining: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private hurry = false;
   /** Enqueue writes run one after the other, so the queue order is the sequence order. */
   private writes: Promise<unknown> = Promise.resolve();
 
@@ -140,6 +141,22 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     return id;
   }
 
+  /**
+   * Try the waiting head now instead of after its backoff: call it when the
+   * SMS configuration changed (a fixed provider should not wait up to 1 h).
+   */
+  retryNow(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.kick();
+      }, 0);
+    } else if (this.draining) {
+      this.hurry = true; // a try is running: if it ends in "retry", do not wait
+    }
+  }
+
   /** Ids still waiting, in send order. */
   pending(): string[] {
     return this.queue.map(idOf);
@@ -176,7 +193,8 @@ export class Outbox extends EventEmitter<OutboxEvents> {
       this.timer = setTimeout(() => {
         this.timer = undefined;
         this.kick();
-      }, waitMs);
+      }, this.hurry ? 0 : waitMs);
+      this.hurry = false;
       return;
     }
   }

@@ -1,5 +1,7 @@
 import t, { type Test } from 'tap';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createServer as createHttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { memoryLogger } from '../../src/util/log.js';
@@ -149,4 +151,26 @@ t.test('card problems name the file and what it should hold', async (t) => {
     { file: 'HTTP/Success.txt', message: /not a valid regular expression/ },
     { file: 'HTTP/URL.txt', message: /unsupported scheme ftp:/ },
   ]);
+});
+
+t.test('https is spoken, and an untrusted certificate is a retry, never sent in clear', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tl-tls-'));
+  dirs.push(dir);
+  const key = join(dir, 'key.pem');
+  const cert = join(dir, 'cert.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'pipe' });
+  let hits = 0;
+  const server = createHttpsServer({ key: readFileSync(key), cert: readFileSync(cert) }, (_req, res) => {
+    hits++;
+    res.end('OK');
+  });
+  const port = await freePort();
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const { p, log } = provider({ 'URL.txt': `https://127.0.0.1:${port}/send?to={number}&pw={password}` });
+  const r = await p.send(sms);
+  t.equal(r.kind, 'retry');
+  if (r.kind === 'retry') t.match(r.reason, /self[- ]signed certificate/i);
+  t.equal(hits, 0, 'no request reached the server over an unverified connection');
+  noPassword(t, 'log', log.lines);
 });

@@ -111,6 +111,25 @@ t.test('try-later answers back off (doubling, capped) and the head blocks the ne
   t.same(jsonFiles(r.dir), []);
 });
 
+t.test('retryNow() tries the waiting head at once, e.g. after the provider was fixed', async (t) => {
+  let current: SmsProvider | undefined;
+  const r = rig(t, undefined, () => current);
+  const slow: Backoff = { firstMs: 3_600_000, maxMs: 3_600_000, maxAgeMs: 7_200_000 };
+  const outbox = new Outbox({ dir: r.dir, provider: () => current, logger: r.log, backoff: slow, now: () => r.clock.now });
+  t.teardown(() => outbox.stop());
+  const seen: string[] = [];
+  outbox.on('retry', (id) => seen.push(`retry ${id}`));
+  outbox.on('sent', (id) => seen.push(`sent ${id}`));
+  await outbox.start();
+  const a = await outbox.enqueue(sms(1));
+  await until(() => seen.length === 1, 'first try failed');
+  current = httpProvider;
+  outbox.retryNow();
+  await until(() => seen.length === 2, 'sent after retryNow');
+  t.same(seen, [`retry ${a}`, `sent ${a}`]);
+  t.same(texts(), [ticket(1)]);
+});
+
 t.test('a rejection moves the SMS to failed/ at once with its reason; the next one goes on', async (t) => {
   const r = rig(t);
   gw.script.push({ status: 403, body: `bad login for pw=${PASSWORD}` });
