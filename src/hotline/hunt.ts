@@ -42,6 +42,7 @@
 import type { Directory, Hop, HuntCommand, HuntEvent, HuntState, Leg, LegStatus, Outcome, Phase, ReleaseReason, StepResult, CancelReason } from './hunt-types.js';
 
 export type * from './hunt-types.js';
+export { failCauseOf } from './hunt-causes.js';
 
 /** Used when a technician's timeout is not a finite number (config validates it first). */
 export const DEFAULT_TIMEOUT_SEC = 20;
