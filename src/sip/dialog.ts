@@ -245,8 +245,8 @@ export class Dialog extends TypedEmitter<DialogEvents> {
   private onBye(req: SipRequest, tx: ServerTransaction): void {
     tx.respond(this.answer(req, 200));
     if (this.closed) return;
-    this.close('remote BYE');
     this.emit('bye');
+    this.close('remote BYE');
   }
 
   /** §14.2: answer a re-INVITE with the TU's SDP, or the current local SDP. */

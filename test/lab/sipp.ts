@@ -1,0 +1,130 @@
+/**
+ * SIPp for end-to-end tests: runs one of our scenarios (test/sipp/*.xml)
+ * on a free port of 127.0.0.1, in a temp directory, and reads its final
+ * screen: exit code, successful/failed calls, per-message counters
+ * (messages, retransmissions, timeouts, unexpected).
+ */
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { start, until, type Proc } from './proc.js';
+import { freePort } from './ports.js';
+
+export const SCENARIO_DIR = resolve(fileURLToPath(new URL('../sipp/', import.meta.url)));
+
+export interface SippOptions {
+  /** File name under test/sipp/. */
+  scenario: string;
+  /** host:port of the peer (UAC mode); omitted for a UAS. */
+  remote?: string;
+  /** Local SIP port (default: a free one). */
+  port?: number;
+  /** The [service] keyword: user part of the Request-URI. */
+  service?: string;
+  calls?: number;
+  /** Calls per second (default 10). */
+  rate?: number;
+  /** -lost N: drop N % of the messages SIPp sends and receives. */
+  lost?: number;
+  keys?: Record<string, string>;
+  /** Global timeout in seconds (SIPp fails with a non-zero code when it hits it). */
+  timeoutS?: number;
+  extra?: string[];
+}
+
+export interface MessageCounter {
+  message: string;
+  direction: 'out' | 'in' | 'other';
+  messages: number;
+  retrans: number;
+  timeout: number;
+  unexpected: number;
+}
+
+export interface SippResult {
+  code: number | string;
+  successful: number;
+  failed: number;
+  counters: MessageCounter[];
+  output: string;
+  /** What the scenario's <log> actions wrote, plus the error trace. */
+  logs: string;
+}
+
+export interface Sipp {
+  proc: Proc;
+  port: number;
+  /** Wait for SIPp to end by itself and read its statistics. */
+  result(timeoutMs?: number): Promise<SippResult>;
+}
+
+/** True once something has the UDP port bound (SIPp as UAS is ready). */
+function udpBound(port: number): Promise<boolean> {
+  return new Promise((res) => {
+    const s = createSocket('udp4');
+    s.once('error', () => res(true));
+    s.bind(port, '127.0.0.1', () => s.close(() => res(false)));
+  });
+}
+
+export async function sipp(o: SippOptions): Promise<Sipp> {
+  const port = o.port ?? (await freePort());
+  const dir = mkdtempSync(join(tmpdir(), 'sipp-'));
+  const args = ['-sf', join(SCENARIO_DIR, o.scenario), '-i', '127.0.0.1', '-p', String(port), '-m', String(o.calls ?? 1)];
+  args.push('-r', String(o.rate ?? 10), '-nostdin', '-trace_err', '-trace_logs', '-timeout_error', '-timeout', `${o.timeoutS ?? 60}s`);
+  if (o.service) args.push('-s', o.service);
+  if (o.lost !== undefined) args.push('-lost', String(o.lost));
+  for (const [k, v] of Object.entries(o.keys ?? {})) args.push('-key', k, v);
+  args.push(...(o.extra ?? []));
+  if (o.remote) args.push(o.remote);
+  const proc = start(`sipp ${o.scenario}`, 'sipp', args, { cwd: dir });
+  if (!o.remote) await until(() => udpBound(port), `SIPp listening on ${port}`, 10000);
+  return {
+    proc,
+    port,
+    async result(timeoutMs = 90000) {
+      try {
+        const code = await proc.exited(timeoutMs);
+        const logs = readdirSync(dir)
+          .filter((f) => f.endsWith('_logs.log') || f.endsWith('_errors.log'))
+          .map((f) => readFileSync(join(dir, f), 'utf8'))
+          .join('\n');
+        return { code, ...parseScreen(proc.output()), output: proc.output(), logs };
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+/** Read the last scenario and statistics screens SIPp printed on exit. */
+export function parseScreen(out: string): { successful: number; failed: number; counters: MessageCounter[] } {
+  const scen = out.lastIndexOf('Scenario Screen');
+  const stats = out.lastIndexOf('Statistics Screen');
+  const counters: MessageCounter[] = [];
+  const screen = scen >= 0 ? out.slice(scen, stats > scen ? stats : undefined) : '';
+  for (const line of screen.split('\n')) {
+    const m = /^\s+(.+?)\s+(-{3,}>|<-{3,}|\[\s*\d+ms\]|\(.*?\))\s+(\d+)(?:\s+(\d+))?(?:\s+(\d+))?(?:\s+(\d+))?/.exec(line);
+    if (!m) continue;
+    counters.push({
+      message: m[1].trim(),
+      direction: m[2].endsWith('>') ? 'out' : m[2].startsWith('<') ? 'in' : 'other',
+      messages: Number(m[3]),
+      retrans: Number(m[4] ?? 0),
+      timeout: Number(m[5] ?? 0),
+      unexpected: Number(m[6] ?? 0),
+    });
+  }
+  const cum = (name: string): number => {
+    const m = new RegExp(`${name}\\s+\\|\\s+\\d+\\s+\\|\\s+(\\d+)`).exec(out.slice(stats >= 0 ? stats : 0));
+    return m ? Number(m[1]) : 0;
+  };
+  return { successful: cum('Successful call'), failed: cum('Failed call'), counters };
+}
+
+/** Sum of the retransmission column over every message row. */
+export function totalRetrans(r: SippResult): number {
+  return r.counters.reduce((a, c) => a + c.retrans, 0);
+}
