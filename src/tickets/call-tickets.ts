@@ -66,6 +66,12 @@ export class CallTickets {
     this.numbers.set(hop, n);
   }
 
+  /** The hop's number once taken (NO_TICKET when it could not be stored); opens the hop if needed. */
+  number(hop: number): Promise<number> {
+    this.open(hop);
+    return this.numbers.get(hop) ?? Promise.resolve(NO_TICKET);
+  }
+
   /** Write the hop's log file once its number is known; resolves with the ticket (never rejects). */
   close(c: HopClose): Promise<ClosedTicket> {
     const already = this.done.get(c.hop);

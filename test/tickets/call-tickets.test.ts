@@ -118,3 +118,15 @@ t.test('close without open still takes a number; a second close of a hop writes 
   t.equal(readFileSync(join(card, 'TicketNR.txt'), 'utf8').trim(), '2', 'a repeated open takes no number');
   t.equal(tickets.closed(9), undefined);
 });
+
+t.test('number(hop) gives the hop's number, taking it only once', async (t) => {
+  const card = tempCard(t);
+  const log = memoryLogger();
+  writeFileSync(join(card, 'TicketNR.txt'), '77');
+  const tickets = new CallTickets(new TicketCounter(join(card, 'TicketNR.txt'), log), new TicketLog(join(card, 'Ticket')), log, '0123');
+  t.equal(await tickets.number(1), 77, 'opens the hop if needed');
+  tickets.open(1);
+  t.equal(await tickets.number(1), 77, 'same number again');
+  t.equal((await tickets.close({ hop: 1, ext: '731', start: at(0), end: at(1), final: true })).ticket, 77);
+  t.equal(readFileSync(join(card, 'TicketNR.txt'), 'utf8').trim(), '78');
+});
