@@ -12,7 +12,7 @@
  * - The CFU target: falls back to First.txt. A prompt: reported; the media
  *   layer plays what it can.
  */
-import { readdir, readFile, mkdir } from 'node:fs/promises';
+import { readdir, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { parsePbxIni, PBX_INI, type PbxConfig } from './pbx-ini.js';
@@ -122,18 +122,12 @@ async function readAppFiles(r: TxtReader) {
 }
 
 async function readPbx(r: TxtReader): Promise<PbxConfig | undefined> {
-  const real = await r.resolve(PBX_INI);
-  if (real === undefined) {
+  if ((await r.resolve(PBX_INI)) === undefined) {
     r.problem(PBX_INI, 'is missing: should say how to reach the PBX ([sip] listen, pbx, register, ...; see README.txt)');
     return undefined;
   }
-  let text: string;
-  try {
-    text = await readFile(join(r.root, real), 'utf8');
-  } catch (e) {
-    r.problem(PBX_INI, `cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
-    return undefined;
-  }
+  const text = await r.readText(PBX_INI, 65536, 'a few lines of settings');
+  if (text === undefined) return undefined;
   const { config, problems } = parsePbxIni(text);
   r.problems.push(...problems);
   return config;

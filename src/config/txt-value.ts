@@ -3,7 +3,7 @@
  * value; surrounding whitespace, CR/LF line ends (the card is edited on
  * Windows too) and a UTF-8 byte order mark are ignored.
  */
-import { readFile, readdir } from 'node:fs/promises';
+import { open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** One thing wrong with the card: the file (relative to the card) and what it should hold. */
@@ -21,6 +21,8 @@ export type TxtValue = { kind: 'missing' } | { kind: 'blank' } | { kind: 'value'
 export type Parsed<T> = { ok: true; value: T } | { ok: false; should: string };
 
 const BOM = '\uFEFF';
+/** Largest one-value file read. */
+export const MAX_TXT = 4096;
 
 /** The value a file's text holds: BOM and surrounding whitespace/CR/LF removed. */
 export function cleanTxt(raw: string): string {
@@ -145,16 +147,36 @@ export class TxtReader {
     return p;
   }
 
-  /** The cleaned content of `rel`. A file that exists but can't be read is a problem and counts as missing. */
-  async read(rel: string): Promise<TxtValue> {
+  /**
+   * The text of `rel`, at most `max` bytes (a one-value file is tiny: a huge
+   * one is a mistake, not something to load). A file that exists but can't
+   * be read, or is too large, is a problem and counts as missing.
+   */
+  async readText(rel: string, max = MAX_TXT, should = 'one short value'): Promise<string | undefined> {
     const real = await this.resolve(rel);
-    if (real === undefined) return { kind: 'missing' };
+    if (real === undefined) return undefined;
     try {
-      return classify(await readFile(join(this.root, real), 'utf8'));
+      const fh = await open(join(this.root, real), 'r');
+      try {
+        const buf = Buffer.alloc(max + 1);
+        const { bytesRead } = await fh.read(buf, 0, max + 1, 0);
+        if (bytesRead > max) {
+          this.problem(rel, `is larger than ${max} bytes: should hold ${should}`);
+          return undefined;
+        }
+        return buf.toString('utf8', 0, bytesRead);
+      } finally {
+        await fh.close();
+      }
     } catch (e) {
       this.problem(rel, `cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
-      return { kind: 'missing' };
+      return undefined;
     }
+  }
+
+  /** The cleaned content of `rel`. */
+  async read(rel: string): Promise<TxtValue> {
+    return classify(await this.readText(rel));
   }
 
   problem(file: string, message: string, warning = false): void {

@@ -191,3 +191,19 @@ t.test('the card README documents every file of the example card and the optiona
   for (const f of files) t.match(readme, f, `README.txt mentions ${f}`);
   t.match(readme, /sox .* -r 8000 -c 1 -b 16/, 'README says how to convert a prompt');
 });
+
+t.test('an oversized or unreadable file is one problem, never loaded whole', async (t) => {
+  const card = tempCard(t);
+  card.write('Timeout.txt', `20${' '.repeat(10000)}`);
+  card.remove('Tries.txt');
+  card.write('Tries.txt/oops.txt', ''); // a folder where a file should be
+  const { config, problems } = await loadCard(card.dir);
+  t.match(problems, [
+    { file: 'Timeout.txt', message: /is larger than 4096 bytes/ },
+    { file: 'Tries.txt', message: /cannot be read \(EISDIR\)/ },
+  ]);
+  t.equal(problems.length, 2);
+  t.equal(config?.timeoutSec, 20, 'the default is used');
+  card.write('pbx.ini', `; ${'x'.repeat(70000)}\n`);
+  t.match((await loadCard(card.dir)).problems.filter((p) => p.file === 'pbx.ini'), [{ message: /is larger than 65536 bytes/ }]);
+});
