@@ -119,7 +119,7 @@ t.test('close without open still takes a number; a second close of a hop writes 
   t.equal(tickets.closed(9), undefined);
 });
 
-t.test('number(hop) gives the hop's number, taking it only once', async (t) => {
+t.test('number(hop) gives the number of the hop, taking it only once', async (t) => {
   const card = tempCard(t);
   const log = memoryLogger();
   writeFileSync(join(card, 'TicketNR.txt'), '77');
