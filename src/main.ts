@@ -1,4 +1,173 @@
 // Composition root: the only place that wires concrete pieces (DESIGN.md, layers).
-// Command line: ticketline [CARD_DIR] | ticketline check [CARD_DIR]
-console.log('ticketline: not wired yet');
-process.exitCode = 2;
+// Command line:
+//   node ticketline.js [CARD_DIR]          run the appliance (CARD_DIR: the TicketSMS folder;
+//                                          default: the folder that holds the bundle)
+//   node ticketline.js check [CARD_DIR]    validate a card, print every problem, exit 1 if any
+import { dirname, join, resolve } from 'node:path';
+import type { CardConfig } from './config/card.js';
+import { runCheck } from './config/check.js';
+import { CardWatcher } from './config/watcher.js';
+import { Hotline } from './hotline/hotline.js';
+import { PromptCache } from './hotline/prompts.js';
+import type { HotlineServices } from './hotline/services.js';
+import { PortPool } from './media/port-pool.js';
+import { sendIm } from './notify/im.js';
+import { Notifier } from './notify/notifier.js';
+import { Outbox } from './notify/outbox.js';
+import { createProvider, type SmsProvider } from './notify/sms/provider.js';
+import { createCallRecorder, recordingName } from './record/recorder.js';
+import { Registration } from './sip/registration.js';
+import { SipTransport } from './sip/transport.js';
+import { UserAgent } from './sip/ua.js';
+import { TicketCounter } from './tickets/counter.js';
+import { TicketLog } from './tickets/ticket-log.js';
+import { localAddressFor } from './util/local-address.js';
+import { createLogger, errText, type Level, type Logger } from './util/log.js';
+
+const VERSION = '0.1.0';
+
+function firstConfig(watcher: CardWatcher, log: Logger): Promise<CardConfig> {
+  const now = watcher.current();
+  if (now) return Promise.resolve(now);
+  log.error('the card is not usable yet (problems above); waiting for it to be fixed');
+  return new Promise((res) => watcher.once('change', res));
+}
+
+/** SMS provider of the current card, rebuilt when SMSProvider.txt (or its settings) change. */
+function providerHolder(dir: string, log: Logger): { get(): SmsProvider | undefined; update(c: CardConfig): void } {
+  let name = '';
+  let provider: SmsProvider | undefined;
+  return {
+    get: () => provider,
+    update(c) {
+      if (c.smsProvider === name && provider) return;
+      name = c.smsProvider;
+      const r = createProvider(name, dir, log);
+      for (const p of r.problems) log.error(`${p.file}: ${p.message}`);
+      provider = r.provider;
+    },
+  };
+}
+
+function registrationFor(ua: UserAgent, c: CardConfig, log: Logger): Registration | undefined {
+  if (!c.pbx.register) return undefined;
+  const uri = (user?: string) => ({ scheme: 'sip' as const, user, host: c.pbx.domain, params: new Map(), headers: new Map() });
+  const reg = new Registration({ ua, registrar: uri(), via: { address: c.pbx.pbx.host, port: c.pbx.pbx.port }, aor: uri(c.xmlNumber), logger: log });
+  reg.start();
+  return reg;
+}
+
+async function run(cardDir: string, log: Logger): Promise<void> {
+  const t0 = performance.now();
+  const watcher = new CardWatcher(cardDir, log.child('card'));
+  await watcher.start();
+  const config = await firstConfig(watcher, log);
+  const { listen } = config.pbx;
+  const contactHost = listen.host === '0.0.0.0' ? await localAddressFor(config.pbx.pbx.host, config.pbx.pbx.port) : listen.host;
+
+  const transport = new SipTransport({ host: listen.host, port: listen.port, logger: log.child('sip') });
+  const ua = new UserAgent({
+    transport,
+    contactHost,
+    contactPort: listen.port,
+    userAgent: `ticketline/${VERSION}`,
+    logger: log.child('sip'),
+    // the credentials of the card as it is now (pbx.ini may be edited while running)
+    credentials: () => {
+      const p = watcher.current()?.pbx;
+      return p?.username && p.password ? { username: p.username, password: p.password } : undefined;
+    },
+  });
+  await ua.start();
+
+  const pool = new PortPool({ min: config.pbx.rtp.portMin, max: config.pbx.rtp.portMax, bindAddress: listen.host, log: log.child('rtp') });
+  const provider = providerHolder(cardDir, log);
+  provider.update(config);
+  const outbox = new Outbox({ dir: config.outboxDir, provider: () => provider.get(), logger: log });
+  await outbox.start();
+  const prompts = new PromptCache(log.child('prompt'));
+  const current = (): CardConfig => watcher.current() ?? config;
+
+  const svc: HotlineServices = {
+    sip: ua,
+    pool,
+    mediaAddress: contactHost,
+    prompt: (p) => prompts.get(p),
+    tickets: new TicketCounter(join(cardDir, 'TicketNR.txt'), log.child('tickets')),
+    ticketLog: (c) => new TicketLog(c.ticketDir),
+    recorder: (c, start, first) => createCallRecorder({ dir: c.recordingDir, name: recordingName(start, first ?? 0), logger: log.child('record') }),
+    notifier: new Notifier({
+      sendIm: (ext, from, text) => {
+        const p = current().pbx;
+        return sendIm(ua, { domain: p.domain, pbx: { address: p.pbx.host, port: p.pbx.port } }, ext, from, text);
+      },
+      enqueueSms: (sms) => outbox.enqueue(sms),
+      smsPrefix: () => current().smsPrefix,
+      logger: log.child('notify'),
+    }),
+    logger: log,
+    now: () => new Date(),
+  };
+  const hotline = new Hotline(svc, { config: () => watcher.current(), reload: () => watcher.reload() });
+  ua.onInvite = (inv) => hotline.onInvite(inv);
+
+  let registration = registrationFor(ua, config, log);
+  let regKey = JSON.stringify([config.xmlNumber, config.pbx.register, config.pbx.pbx, config.pbx.domain, config.pbx.username, config.pbx.password]);
+  watcher.on('change', (c) => {
+    provider.update(c);
+    if (c.pbx.listen.host !== listen.host || c.pbx.listen.port !== listen.port) log.warn('pbx.ini listen changed: restart the appliance to apply it');
+    if (c.pbx.rtp.portMin !== pool.min || c.pbx.rtp.portMax !== pool.max) log.warn('pbx.ini RTP ports changed: restart the appliance to apply it');
+    const key = JSON.stringify([c.xmlNumber, c.pbx.register, c.pbx.pbx, c.pbx.domain, c.pbx.username, c.pbx.password]);
+    if (key !== regKey) {
+      regKey = key;
+      const old = registration;
+      void (old?.stop() ?? Promise.resolve()).then(() => (registration = registrationFor(ua, c, log)));
+    }
+  });
+
+  log.info(
+    `ticketline ${VERSION} ready in ${(performance.now() - t0).toFixed(0)} ms: SIP udp ${listen.host}:${listen.port} (contact ${contactHost}), ` +
+      `number ${config.xmlNumber}, PBX ${config.pbx.pbx.host}:${config.pbx.pbx.port}, RTP ${pool.min}-${pool.max}, card ${cardDir}`,
+  );
+
+  let stopping = false;
+  const stop = async (sig: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`${sig}: stopping (${hotline.active} call(s) in progress are ended)`);
+    watcher.stop();
+    await registration?.stop().catch(() => undefined);
+    await ua.stop();
+    await outbox.stop();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  // The bundle's own folder is the default card (DESIGN.md "Command line").
+  const bundleDir = dirname(resolve(process.argv[1] ?? '.'));
+  if (argv[0] === 'check') {
+    process.exitCode = await runCheck(argv, process.stdout, bundleDir);
+    return;
+  }
+  if (argv[0] === '--help' || argv[0] === '-h') {
+    process.stdout.write('usage: ticketline [CARD_DIR] | ticketline check [CARD_DIR]\n');
+    return;
+  }
+  const level = (process.env.TICKETLINE_LOG ?? 'info') as Level;
+  const log = createLogger(process.stdout, ['debug', 'info', 'warn', 'error'].includes(level) ? level : 'info');
+  // Bad input must never take the appliance down: log it and keep serving.
+  process.on('uncaughtException', (e) => log.error(`uncaught: ${errText(e)} ${e instanceof Error ? (e.stack ?? '') : ''}`));
+  process.on('unhandledRejection', (e) => log.error(`unhandled rejection: ${errText(e)}`));
+  try {
+    await run(resolve(argv[0] ?? bundleDir), log);
+  } catch (e) {
+    log.error(`cannot start: ${errText(e)}`);
+    process.exit(1);
+  }
+}
+
+void main();

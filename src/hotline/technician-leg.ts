@@ -1,0 +1,171 @@
+/**
+ * One technician leg: our INVITE to an extension (desk) or a mobile number
+ * (fork) through the PBX, with an RTP socket of its own. Media is anchored
+ * in the appliance: the leg's session is relayed to the caller's once
+ * bridged, or for early media (183 with SDP) while it rings.
+ */
+import { EventEmitter } from 'node:events';
+import type { CardConfig } from '../config/card.js';
+import { LocalSdp, buildOffer, parseAnswer } from '../media/offer-answer.js';
+import type { RtpSocket } from '../media/port-pool.js';
+import { RtpSession, type RtpTap } from '../media/rtp-session.js';
+import type { Dialog } from '../sip/dialog.js';
+import type { SipResponse } from '../sip/message.js';
+import type { OutgoingInvite } from '../sip/ua-outgoing.js';
+import { errText, type Logger } from '../util/log.js';
+import type { FailCause } from './hunt.js';
+import { failCauseOf } from './hunt-causes.js';
+import type { HotlineServices } from './services.js';
+
+export interface TechnicianLegEvents {
+  ringing: [];
+  /** 183 with SDP: the leg's session exists and carries the phone's early media. */
+  early: [session: RtpSession];
+  answered: [];
+  failed: [cause: FailCause, why: string];
+  /** BYE from the technician after the answer. */
+  hungUp: [];
+}
+
+/** RFC 3326: why the other forks are cancelled once one answered. */
+export const REASON_ANSWERED_ELSEWHERE = 'SIP;cause=200;text="Call completed elsewhere"';
+
+export class TechnicianLeg extends EventEmitter<TechnicianLegEvents> {
+  private sock: RtpSocket | undefined;
+  private session: RtpSession | undefined;
+  private invite: OutgoingInvite | undefined;
+  private dialog: Dialog | undefined;
+  private readonly localSdp: LocalSdp;
+  private closed = false;
+  private cancelled = false;
+  private byeSent = false;
+  private failed = false;
+
+  constructor(
+    readonly id: string,
+    /** The technician's extension (what tickets and messages name). */
+    readonly ext: string,
+    /** Who is rung: the extension itself, or the fork number. */
+    readonly target: string,
+    private readonly config: CardConfig,
+    private readonly svc: HotlineServices,
+    private readonly callerNumber: string,
+    private readonly tap: RtpTap,
+    private readonly log: Logger,
+  ) {
+    super();
+    this.localSdp = new LocalSdp(svc.mediaAddress);
+  }
+
+  get media(): RtpSession | undefined {
+    return this.session;
+  }
+
+  /** Send the INVITE. Failures (no port, transport) come back as 'failed', never as a throw. */
+  async start(): Promise<void> {
+    try {
+      this.sock = await this.svc.pool.allocate();
+    } catch (e) {
+      this.fail('unreachable', `no RTP port: ${errText(e)}`);
+      return;
+    }
+    if (this.closed) return this.close();
+    const pbx = this.config.pbx;
+    const sdp = buildOffer({ address: this.svc.mediaAddress, port: this.sock.port }, pbx.codecs, this.localSdp);
+    const uri = (user: string) => ({ scheme: 'sip' as const, user, host: pbx.domain, params: new Map(), headers: new Map() });
+    const inv = this.svc.sip.invite({
+      target: uri(this.target),
+      via: { address: pbx.pbx.host, port: pbx.pbx.port },
+      // the technician's phone shows the caller's number; the From user stays ours so a PBX that checks it accepts the call
+      from: { display: this.callerNumber, uri: uri(this.config.xmlNumber), params: new Map() },
+      to: { uri: uri(this.target), params: new Map() },
+      sdp,
+    });
+    this.invite = inv;
+    inv.on('provisional', (res) => this.onProvisional(res));
+    inv.on('answered', (dialog) => this.onAnswered(dialog));
+    inv.on('failed', (res, reason) => {
+      if (!this.cancelled) this.fail(res ? failCauseOf(res.status) : 'unreachable', res ? `${res.status} ${res.reason}` : reason);
+    });
+  }
+
+  /** CANCEL while it rings (optionally with an RFC 3326 Reason); a 200 crossing it is hung up by the UA. */
+  cancel(reason?: string): void {
+    if (this.cancelled || this.failed || this.dialog) return;
+    this.cancelled = true;
+    this.invite?.cancel(reason);
+    this.closeMedia();
+  }
+
+  /** BYE an answered leg (once). */
+  async hangup(): Promise<void> {
+    const d = this.dialog;
+    this.closeMedia();
+    if (d && !d.closed && !this.byeSent) {
+      this.byeSent = true;
+      try {
+        await d.bye();
+      } catch (e) {
+        this.log.warn(`BYE to ${this.target} failed: ${errText(e)}`);
+      }
+    }
+  }
+
+  /** Idempotent: CANCEL if ringing, BYE if answered, give the port back. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.dialog) void this.hangup();
+    else this.cancel();
+    this.closeMedia();
+  }
+
+  private onProvisional(res: SipResponse): void {
+    if (res.status === 100 || this.closed) return;
+    this.emit('ringing');
+    if (res.body.length > 0 && !this.session) {
+      const s = this.openSession(res.body.toString());
+      if (s) this.emit('early', s);
+    }
+  }
+
+  private onAnswered(dialog: Dialog): void {
+    if (this.closed || this.cancelled) {
+      void dialog.bye().catch(() => undefined);
+      return;
+    }
+    this.dialog = dialog;
+    dialog.on('bye', () => this.emit('hungUp'));
+    if (this.session) {
+      try {
+        this.session.setMedia(parseAnswer(dialog.remoteSdp, this.config.pbx.codecs));
+      } catch (e) {
+        this.log.warn(`${this.target}: answer SDP unusable (${errText(e)}); keeping the early media's`);
+      }
+    } else this.openSession(dialog.remoteSdp);
+    this.emit('answered');
+  }
+
+  private openSession(sdp: string): RtpSession | undefined {
+    if (!this.sock || this.sock.closed) return undefined;
+    try {
+      const media = parseAnswer(sdp, this.config.pbx.codecs);
+      this.session = new RtpSession(this.sock, media, { log: this.log, tap: this.tap });
+      return this.session;
+    } catch (e) {
+      this.log.warn(`${this.target}: SDP unusable: ${errText(e)}`);
+      return undefined;
+    }
+  }
+
+  private fail(cause: FailCause, why: string): void {
+    this.failed = true;
+    this.closeMedia();
+    this.emit('failed', cause, why);
+  }
+
+  private closeMedia(): void {
+    if (this.session) this.session.close();
+    else this.sock?.close();
+  }
+}
