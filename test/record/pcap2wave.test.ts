@@ -6,6 +6,7 @@ import { memoryLogger } from '../../src/util/log.js';
 import { createCallRecorder, type Role } from '../../src/record/recorder.js';
 import { buildCli, dominantFreq, rms, rtpPacket, runCli, soxInfo, tempDir, toneG711, tshark } from './helpers.js';
 import { syntheticCall } from './synthetic-call.js';
+import { pcap2wave } from '../../src/record/pcap2wave.js';
 
 const G711A = '/usr/share/sip-tester/g711a.pcap';
 
@@ -152,4 +153,24 @@ t.test('bad input: one clear error line, non-zero exit, no stack trace', async (
     t.notMatch(r.stderr, /\n\s+at /, `${what}: no stack trace`);
     t.equal(r.stdout, '', `${what}: nothing claimed written`);
   }
+});
+
+t.test('the library: role MACs give caller left and what the caller heard right', async (t) => {
+  const dir = tempDir(t);
+  const call = syntheticCall(Date.UTC(2026, 0, 1));
+  const r = pcap2wave(readFileSync(await record(dir, 'call.pcap', call)));
+  t.equal(r.mode, 'roles');
+  t.equal(r.channels, 2);
+  t.same(r.codecs, ['PCMA', 'PCMU']);
+  t.same(r.left.map((s) => s.stream), [`${0x11111111}@127.0.0.1:40000`], 'left: the caller only');
+  t.same(r.right.map((s) => s.stream), [`${0x22220001}@127.0.0.1:30000`, `${0x22220002}@127.0.0.1:30000`], 'right: the two hops relayed to the caller, not the technician legs again');
+  t.equal(r.wav.length, 44 + r.durationSec * 8000 * 4);
+  const mixed = pcap2wave(readFileSync(join(dir, 'call.pcap')), { mix: true });
+  t.equal(mixed.channels, 1);
+  t.equal(mixed.durationSec, r.durationSec);
+  // A recording where only the technician legs were tapped: the right channel falls back to them
+  const legsOnly = call.filter((p) => !(p.role === 'appliance' && p.dst.port === 40000));
+  const f = pcap2wave(readFileSync(await record(dir, 'legs.pcap', legsOnly)));
+  t.same(f.right.map((s) => s.stream), [`${0x33330001}@127.0.0.1:41000`, `${0x33330002}@127.0.0.1:42000`]);
+  t.throws(() => pcap2wave(Buffer.from('nonsense')), { name: 'Pcap2WaveError', message: /not a pcap file/ });
 });
