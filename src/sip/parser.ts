@@ -268,7 +268,11 @@ function parse(buf: Buffer): ParseResult {
   if (start === buf.length) return fail('empty message');
   const { headEnd, bodyStart } = findBody(buf, start);
   const lines = buf.toString('utf8', start, headEnd).split('\n');
-  for (let i = 0; i < lines.length; i++) if (lines[i].endsWith('\r')) lines[i] = lines[i].slice(0, -1);
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i].endsWith('\r')) lines[i] = lines[i].slice(0, -1);
+    // RFC 3261 §25.1: CR only ever comes as part of CRLF in the header section
+    if (lines[i].includes('\r')) return fail('bare CR in header section');
+  }
   if (lines[0].trim() === '') return fail('message of only whitespace');
   const startLine = parseStartLine(lines[0]);
   if ('error' in startLine) return fail(startLine.error, startLine.status ? { status: startLine.status } : {});
