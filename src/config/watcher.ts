@@ -38,6 +38,8 @@ const NOT_CONFIG = new Set(['ticket', 'outbox', 'ticketnr.txt']);
 export function isConfigName(name: string | null): boolean {
   if (name === null) return true; // the platform did not say which file: assume it matters
   if (/^\..*\.tmp$/.test(name)) return false; // writeFileAtomic's temp files
+  // the ticket counter's lock file, the LOG provider's SMS.log, the bundle itself
+  if (/\.(lock|log|js)$/i.test(name)) return false;
   return !NOT_CONFIG.has(name.toLowerCase());
 }
 

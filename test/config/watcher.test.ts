@@ -47,7 +47,7 @@ function watcher(t: { teardown(fn: () => void): void }, dir: string, opts: Const
 
 t.test('only configuration files trigger a reload', async (t) => {
   for (const n of ['First.txt', 'pbx.ini', 'Next.txt', 'announcement.wav', 'TED_CFU', '731', null]) t.ok(isConfigName(n), String(n));
-  for (const n of ['Ticket', 'ticket', 'Outbox', 'TicketNR.txt', 'TICKETNR.TXT', '.TicketNR.txt.1a2b3c4d.tmp', '.Target.txt.00ff00ff.tmp']) t.notOk(isConfigName(n), n);
+  for (const n of ['Ticket', 'ticket', 'Outbox', 'TicketNR.txt', 'TICKETNR.TXT', '.TicketNR.txt.1a2b3c4d.tmp', '.Target.txt.00ff00ff.tmp', 'TicketNR.txt.lock', 'SMS.log', 'ticketline.js']) t.notOk(isConfigName(n), n);
 });
 
 t.test('an edit is picked up through fs.watch and emits change with the new value', async (t) => {
@@ -119,7 +119,7 @@ t.test('a broken card at start gives no config; fixing it makes one current', as
   t.equal(w.current()?.first, '732');
 });
 
-t.test('writes to Ticket/, Outbox/ and TicketNR.txt do not trigger reloads', async (t) => {
+t.test('writes to Ticket/, Outbox/, TicketNR.txt (and its lock) and SMS.log do not trigger reloads', async (t) => {
   const card = tempCard(t);
   const { w, log } = watcher(t, card.dir, { rescanMs: 600000 });
   await w.start();
@@ -127,6 +127,8 @@ t.test('writes to Ticket/, Outbox/ and TicketNR.txt do not trigger reloads', asy
   card.write('Ticket/25.11.2026_10.00_25.11.2026_10.01_Ticket_1_Caller_0123_Called_731_END_1.txt', '');
   card.write('Ticket/25.11.2026_10.00_25.11.2026_10.01_Ticket_2_Caller_0123_Called_731_1.txt', '');
   card.write('Outbox/1.json', '{}');
+  card.write('SMS.log', 'sms to 3471234567\n');
+  card.write('TicketNR.txt.lock', '');
   for (let n = 2; n < 6; n++) await writeFileAtomic(join(card.dir, 'TicketNR.txt'), `${n}\n`);
   // then a real edit: the reload it causes must name only that file
   const next = changeWhere(w, (c) => c.timeoutSec === 25, 'Timeout 25');
