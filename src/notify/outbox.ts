@@ -136,7 +136,7 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     this.cache.set(name, entry);
     this.queue.push(name);
     this.log.info(`${id}: SMS to ${sms.to} queued`);
-    this.emit('queued', id);
+    this.tell('queued', id);
     this.kick();
     return id;
   }
@@ -172,11 +172,26 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     this.started = false;
   }
 
+  /** Emit without letting a throwing listener break the send loop (a message could be sent twice). */
+  private tell<K extends keyof OutboxEvents>(event: K, ...args: OutboxEvents[K]): void {
+    try {
+      (this.emit as (e: K, ...a: OutboxEvents[K]) => boolean)(event, ...args);
+    } catch (e) {
+      this.log.error(`a listener of "${event}" failed: ${errText(e)}`);
+    }
+  }
+
   private kick(): void {
     if (this.stopped || !this.started || this.draining || this.timer) return;
-    this.draining = this.drain().finally(() => {
-      this.draining = undefined;
-    });
+    this.draining = this.drain()
+      .catch((e: unknown) => {
+        // Not expected (every I/O step catches): keep the process up and try again later.
+        this.log.error(`unexpected error while sending, retry in ${this.backoff.firstMs} ms: ${errText(e)}`);
+        if (!this.stopped && !this.timer) this.timer = setTimeout(() => ((this.timer = undefined), this.kick()), this.backoff.firstMs);
+      })
+      .finally(() => {
+        this.draining = undefined;
+      });
   }
 
   private async drain(): Promise<void> {
@@ -187,6 +202,7 @@ export class Outbox extends EventEmitter<OutboxEvents> {
         this.queue.shift();
         this.cache.delete(name);
         this.tries.delete(name);
+        this.hurry = false;
         continue;
       }
       if (this.stopped) return;
@@ -218,7 +234,7 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     if (result.kind === 'accepted') {
       await this.remove(name, entry);
       this.log.info(`${id}: SMS to ${entry.sms.to} accepted by ${provider?.name}${result.id ? ` (id ${result.id})` : ''}`);
-      this.emit('sent', id);
+      this.tell('sent', id);
       return undefined;
     }
     const reason = redactSms(result.reason, entry.sms);
@@ -239,8 +255,8 @@ export class Outbox extends EventEmitter<OutboxEvents> {
       return undefined;
     }
     const delay = Math.min(this.backoff.firstMs * 2 ** Math.min(tries - 1, 30), this.backoff.maxMs);
-    this.log.warn(`${id}: SMS to ${entry.sms.to} not sent (try ${tries}), retry in ${Math.round(delay / 1000)} s: ${reason}`);
-    this.emit('retry', id, reason, delay);
+    this.log.warn(`${id}: SMS to ${entry.sms.to} not sent (try ${tries}), retry in ${delay < 10_000 ? `${delay} ms` : `${Math.round(delay / 1000)} s`}: ${reason}`);
+    this.tell('retry', id, reason, delay);
     return delay;
   }
 
@@ -290,6 +306,6 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     } catch (e) {
       this.log.error(`${id}: cannot move to ${FAILED_DIR}/ (${errText(e)}); left in ${this.dir}`);
     }
-    this.emit('failed', id, reason);
+    this.tell('failed', id, reason);
   }
 }

@@ -130,6 +130,19 @@ t.test('retryNow() tries the waiting head at once, e.g. after the provider was f
   t.same(texts(), [ticket(1)]);
 });
 
+t.test('a throwing event listener neither stops the queue nor causes a second send', async (t) => {
+  const r = rig(t);
+  r.outbox.on('sent', () => {
+    throw new Error('listener bug');
+  });
+  await r.outbox.start();
+  await r.outbox.enqueue(sms(1));
+  await r.outbox.enqueue(sms(2));
+  await until(() => r.events.filter((e) => e.startsWith('sent')).length === 2, 'both sent');
+  t.same(texts(), [ticket(1), ticket(2)], 'each sent once');
+  t.equal(r.log.lines.filter((l) => /listener of "sent" failed: listener bug/.test(l)).length, 2);
+});
+
 t.test('a rejection moves the SMS to failed/ at once with its reason; the next one goes on', async (t) => {
   const r = rig(t);
   gw.script.push({ status: 403, body: `bad login for pw=${PASSWORD}` });
