@@ -94,7 +94,8 @@ class PcapCallRecorder implements CallRecorder {
   private readonly maxBuffer: number;
   private readonly maxQueued: number;
   private readonly fsync: boolean;
-  private state: 'open' | 'failed' | 'closed' = 'open';
+  /** False once closed or failed: packet() then only counts. */
+  private accepting = true;
   private chunk: Buffer;
   private off = 0;
   private full: Buffer[] = [];
@@ -106,8 +107,14 @@ class PcapCallRecorder implements CallRecorder {
   private queue: Promise<void> = Promise.resolve();
   private closing: Promise<void> | undefined;
   private readonly timer: NodeJS.Timeout;
+  /** Where the caller and technicians send from: the appliance's packets to those endpoints go to them. */
   private readonly senders = new Map<string, Role>();
-  private lastDst: Endpoint | undefined;
+  private readonly lastSender: Record<Role, { address: string; port: number }> = {
+    caller: { address: '', port: -1 },
+    technician: { address: '', port: -1 },
+    appliance: { address: '', port: -1 },
+  };
+  private lastDst = { address: '', port: -1 };
   private lastTo: Role | undefined;
   private readonly frame: FrameInfo = { from: 'appliance', to: undefined, src: { address: '', port: 0 }, dst: { address: '', port: 0 }, timeMs: 0, ipId: 0 };
 
@@ -142,7 +149,7 @@ class PcapCallRecorder implements CallRecorder {
   }
 
   packet(role: Role, src: Endpoint, dst: Endpoint, rtp: Uint8Array, timeMs: number, to?: Role): void {
-    if (this.state !== 'open') {
+    if (!this.accepting) {
       this.stats.dropped++;
       return;
     }
@@ -181,18 +188,22 @@ class PcapCallRecorder implements CallRecorder {
       this.learnSender(role, src);
       return 'appliance';
     }
-    if (dst === this.lastDst) return this.lastTo;
-    const to = this.senders.get(`${dst.address}:${dst.port}`);
-    this.lastDst = dst;
-    this.lastTo = to;
-    return to;
+    // Taps hand a fresh endpoint object per packet: compare contents, build no string
+    const last = this.lastDst;
+    if (dst.port === last.port && dst.address === last.address) return this.lastTo;
+    this.lastTo = this.senders.get(`${dst.address}:${dst.port}`);
+    this.lastDst = { address: dst.address, port: dst.port };
+    return this.lastTo;
   }
 
   private learnSender(role: Role, src: Endpoint): void {
+    const last = this.lastSender[role];
+    if (src.port === last.port && src.address === last.address) return;
+    this.lastSender[role] = { address: src.address, port: src.port };
     const key = `${src.address}:${src.port}`;
-    if (this.senders.get(key) === role) return;
-    if (this.senders.size < 64) this.senders.set(key, role);
-    this.lastDst = undefined; // a cached "unknown" may now be known
+    if (this.senders.get(key) === role || this.senders.size >= 64) return;
+    this.senders.set(key, role);
+    this.lastDst = { address: '', port: -1 }; // a cached "unknown" may now be known
   }
 
   private dropSlow(len: number): void {
@@ -210,7 +221,7 @@ class PcapCallRecorder implements CallRecorder {
   }
 
   flush(): Promise<void> {
-    if (this.state === 'failed' || this.buffered === 0) return this.queue;
+    if (this.stats.failure !== undefined || this.buffered === 0) return this.queue;
     const bufs = this.full;
     if (this.off > 0) bufs.push(this.chunk.subarray(0, this.off));
     // The rest of the chunk is still free: the write only reads the part handed to it.
@@ -228,7 +239,7 @@ class PcapCallRecorder implements CallRecorder {
   private async write(bufs: Buffer[], bytes: number): Promise<void> {
     const fh = await this.fh;
     this.queued -= bytes;
-    if (!fh || this.state === 'failed') return;
+    if (!fh || this.stats.failure !== undefined) return;
     if (this.queued <= this.maxQueued / 2) this.slowWarned = false;
     try {
       let left = bufs;
@@ -259,8 +270,8 @@ class PcapCallRecorder implements CallRecorder {
   }
 
   private fail(e: unknown): void {
-    if (this.state !== 'open') return;
-    this.state = 'failed';
+    if (this.stats.failure !== undefined) return;
+    this.accepting = false;
     this.stats.failure = errText(e);
     clearInterval(this.timer);
     this.full = [];
@@ -274,9 +285,9 @@ class PcapCallRecorder implements CallRecorder {
   }
 
   private async doClose(): Promise<void> {
+    this.accepting = false; // packets after close() are counted as dropped, never half-written
     clearInterval(this.timer);
     await this.flush();
-    if (this.state === 'open') this.state = 'closed';
     const fh = await this.fh;
     if (!fh) return;
     try {

@@ -152,3 +152,52 @@ t.test('bad arguments from a tap never throw', async (t) => {
   t.equal(rec.stats.dropped, 2, 'empty and oversized are dropped');
   t.equal(readCapture(readFileSync(rec.path)).packets.length, 1);
 });
+
+t.test('a card too slow to keep up: packets are dropped with one warning, the file stays whole', async (t) => {
+  const dir = tempDir(t);
+  const log = memoryLogger();
+  const rec = createCallRecorder({ dir, name: 'slow.pcap', logger: log, maxBufferBytes: 4096, maxQueuedBytes: 8192 });
+  const packets = syntheticCall(Date.now());
+  // A synchronous burst: no write can complete in between, so the queue only grows
+  for (const p of packets.slice(0, 300)) rec.packet(p.role, p.src, p.dst, p.rtp, p.timeMs);
+  t.ok(rec.stats.dropped > 0, `${rec.stats.dropped} dropped`);
+  t.equal(rec.stats.packets + rec.stats.dropped, 300);
+  t.equal(log.lines.filter((l) => /WARN .*slow\.pcap: card too slow/.test(l)).length, 1, 'one warning per episode');
+  await rec.close();
+  const cap = readCapture(readFileSync(rec.path));
+  t.equal(cap.truncated, undefined);
+  t.equal(cap.packets.length, rec.stats.packets, 'every accepted packet is in the file');
+});
+
+t.test('packets after close() are counted, not written', async (t) => {
+  const dir = tempDir(t);
+  const rec = createCallRecorder({ dir, name: 'late.pcap', logger: memoryLogger() });
+  const [a, b] = syntheticCall(Date.now());
+  rec.packet(a.role, a.src, a.dst, a.rtp, a.timeMs);
+  const closing = rec.close();
+  rec.packet(b.role, b.src, b.dst, b.rtp, b.timeMs);
+  await closing;
+  t.equal(rec.stats.packets, 1);
+  t.equal(rec.stats.dropped, 1);
+  t.equal(readCapture(readFileSync(rec.path)).packets.length, 1);
+});
+
+t.test('the receiver role is learned from where the legs send from', async (t) => {
+  const dir = tempDir(t);
+  const rec = createCallRecorder({ dir, name: 'roles.pcap', logger: memoryLogger() });
+  const rtp = Buffer.alloc(172, 0xd5);
+  rtp[0] = 0x80;
+  const caller = { address: '127.0.0.1', port: 40000 };
+  const tech = { address: '127.0.0.1', port: 41000 };
+  const app1 = { address: '127.0.0.1', port: 30000 };
+  const app2 = { address: '127.0.0.1', port: 30002 };
+  rec.packet('appliance', app2, { ...tech }, rtp, 1); // tech not heard from yet: unknown
+  rec.packet('caller', { ...caller }, app1, rtp, 2);
+  rec.packet('technician', { ...tech }, app2, rtp, 3);
+  rec.packet('appliance', app1, { ...caller }, rtp, 4);
+  rec.packet('appliance', app2, { ...tech }, rtp, 5);
+  rec.packet('appliance', app2, { ...tech }, rtp, 6, 'caller'); // an explicit `to` wins
+  await rec.close();
+  const macs = readCapture(readFileSync(rec.path)).packets.map((p) => `${p.data.toString('hex', 11, 12)}>${p.data.toString('hex', 5, 6)}`);
+  t.same(macs, ['00>ff', '01>00', '02>00', '00>01', '00>02', '00>01']);
+});
