@@ -17,7 +17,7 @@ export interface DigestChallenge {
   stale?: boolean;
 }
 
-/** Digest algorithm name -> node hash name (RFC 7616 §3.2, RFC 8760 §2.2). */
+/** Digest algorithm name -> node hash name (RFC 7616, RFC 8760). */
 const HASHES: Record<string, string> = {
   MD5: 'md5',
   'SHA-256': 'sha256',
@@ -88,7 +88,7 @@ export function parseChallenge(headerValue: string): DigestChallenge {
 }
 
 /**
- * Of several challenges (RFC 8760 §2.4: a server may offer SHA-256 and MD5 in
+ * Of several challenges (RFC 8760: a server may offer SHA-256 and MD5 in
  * separate headers), the first one we support with the strongest hash.
  * Unparseable values are skipped; undefined when none fits.
  */

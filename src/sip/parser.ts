@@ -58,7 +58,7 @@ const LIST_HEADERS = new Set([
   'reason', 'security-client', 'security-server', 'security-verify',
 ]);
 
-/** Headers that a request must carry exactly once (RFC 3261 §8.1.1; RFC 4475 §3.1.2.19). */
+/** Headers that a request must carry exactly once (RFC 3261 §8.1.1; RFC 4475 'multi01'). */
 const SINGLE_HEADERS = ['to', 'from', 'call-id', 'cseq'];
 
 export function canonicalName(name: string): string {
@@ -208,7 +208,7 @@ function checkRequest(req: SipRequest): string | null {
   // RFC 3261 §8.1.1.5: the CSeq method MUST match the request method.
   if (cseq.method !== req.method) return 'CSeq method does not match request method';
   const mf = req.headers.get('max-forwards');
-  // RFC 3261 §20.22: 0-255 in practice (RFC 4475 §3.1.2.9 sends 300 and expects 400)
+  // RFC 3261 §20.22: 0-255 in practice (RFC 4475 'scalar02' sends 300 and expects 400)
   if (mf !== undefined && (!/^[0-9]{1,10}$/.test(mf) || Number(mf) > 255)) return 'bad Max-Forwards';
   return null;
 }
@@ -263,7 +263,7 @@ export function parseMessage(datagram: Buffer): ParseResult {
 
 function parse(buf: Buffer): ParseResult {
   let start = 0;
-  // RFC 3261 §7.5: ignore CRLFs before the start line (keep-alives, RFC 5626 §4.4.1)
+  // RFC 3261 §7.5: ignore CRLFs before the start line (keep-alives)
   while (start < buf.length && (buf[start] === 0x0d || buf[start] === 0x0a)) start++;
   if (start === buf.length) return fail('empty message');
   const { headEnd, bodyStart } = findBody(buf, start);
