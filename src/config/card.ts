@@ -12,7 +12,8 @@
  * - The CFU target: falls back to First.txt. A prompt: reported; the media
  *   layer plays what it can.
  */
-import { readdir, mkdir } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readdir, readFile, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { parsePbxIni, PBX_INI, type PbxConfig } from './pbx-ini.js';
@@ -59,6 +60,12 @@ export interface CardConfig {
   recordingDir: string;
   ticketDir: string;
   outboxDir: string;
+  /**
+   * Changes whenever a file in the SMS provider's own folder (e.g. HTTP/,
+   * KANNEL/) changes: those settings are read by the provider, not here, so
+   * this is how a `change` event tells it to rebuild. Holds no secret.
+   */
+  smsSettingsStamp?: string;
 }
 
 /** Prompt files in the application folder (8 kHz mono 16-bit PCM WAV). */
@@ -89,6 +96,7 @@ export async function loadCard(dir: string): Promise<{ config?: CardConfig; prob
   const cfuTarget = app.cfuName !== undefined ? await readCfuTarget(r, app.cfuName, technicians) : undefined;
   const prompts = await readPrompts(r);
   const dirs = await readDirs(r);
+  const smsSettingsStamp = app.smsProvider ? await folderStamp(r, app.smsProvider) : '';
   const { xmlNumber, smsProvider, smsPrefix, cfuName } = app;
   if (xmlNumber === undefined || first === undefined || pbx === undefined || smsProvider === undefined || smsPrefix === undefined
     || cfuName === undefined || dirs === undefined) {
@@ -98,6 +106,7 @@ export async function loadCard(dir: string): Promise<{ config?: CardConfig; prob
     dir: root, xmlNumber, proceedKey: app.proceedKey, tries: app.tries, smsProvider, smsPrefix, cfuName, cfuTarget, first,
     timeoutSec: app.timeoutSec ?? DEFAULTS.timeoutSec, technicians, pbx, prompts, ...dirs,
   };
+  if (smsSettingsStamp) config.smsSettingsStamp = smsSettingsStamp;
   return { config, problems: r.problems };
 }
 
@@ -166,6 +175,19 @@ async function readDirs(r: TxtReader): Promise<Pick<CardConfig, 'recordingDir' |
     ticketDir: join(r.root, (await r.resolve('Ticket')) ?? 'Ticket'),
     outboxDir: join(r.root, (await r.resolve('Outbox')) ?? 'Outbox'),
   };
+}
+
+/** A hash of the names and contents of the files in `folder` (first 4 KB each, at most 32 files). */
+async function folderStamp(r: TxtReader, folder: string): Promise<string> {
+  const real = await r.resolve(folder);
+  if (real === undefined) return '';
+  const hash = createHash('sha256');
+  const names = [...(await r.listing(real)).values()].sort().slice(0, 32);
+  for (const name of names) {
+    const text = await readFile(join(r.root, real, name)).then((b) => b.subarray(0, 4096), () => Buffer.alloc(0));
+    hash.update(`${name}\u0000${text.length}\u0000`).update(text);
+  }
+  return hash.digest('hex').slice(0, 16);
 }
 
 function parseFolder(v: string): Parsed<string> {

@@ -41,15 +41,19 @@ export interface Out {
   write(s: string): unknown;
 }
 
+/** More checks of a usable card by upper layers (e.g. the SMS provider's own settings). */
+export type ExtraCheck = (config: CardConfig) => Problem[] | Promise<Problem[]>;
+
 /**
  * `argv`: the arguments after the program (a leading `check` is skipped);
  * the card folder defaults to `defaultDir` (the folder holding the bundle).
  */
-export async function runCheck(argv: readonly string[], stdout: Out, defaultDir = dirname(process.argv[1] ?? '.')): Promise<number> {
+export async function runCheck(argv: readonly string[], stdout: Out, defaultDir = dirname(process.argv[1] ?? '.'), extra?: ExtraCheck): Promise<number> {
   const args = argv[0] === 'check' ? argv.slice(1) : argv;
   const dir = resolve(args[0] ?? defaultDir);
   const { config, problems: loaded } = await loadCard(dir);
   const problems = loaded.some((p) => p.file === '.') ? loaded : [...loaded, ...(await checkTicketNr(dir))];
+  if (config && extra) problems.push(...(await extra(config)));
   for (const p of problems) stdout.write(`${p.file}: ${p.warning ? 'warning: ' : ''}${p.message}\n`);
   const errors = problems.filter((p) => !p.warning).length;
   const counts = `${errors} error(s), ${problems.length - errors} warning(s)`;

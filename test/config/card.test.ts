@@ -207,3 +207,17 @@ t.test('an oversized or unreadable file is one problem, never loaded whole', asy
   card.write('pbx.ini', `; ${'x'.repeat(70000)}\n`);
   t.match((await loadCard(card.dir)).problems.filter((p) => p.file === 'pbx.ini'), [{ message: /is larger than 65536 bytes/ }]);
 });
+
+t.test('smsSettingsStamp follows the provider folder, without holding its content', async (t) => {
+  const card = tempCard(t);
+  t.equal((await loadCard(card.dir)).config?.smsSettingsStamp, undefined, 'LOG has no folder');
+  card.write('SMSProvider.txt', 'HTTP');
+  card.write('HTTP/URL.txt', 'https://gw.example/send?to={number}&pw=TopSecret');
+  const a = (await loadCard(card.dir)).config?.smsSettingsStamp;
+  t.match(a, /^[0-9a-f]{16}$/);
+  t.equal((await loadCard(card.dir)).config?.smsSettingsStamp, a, 'stable while unchanged');
+  card.write('HTTP/URL.txt', 'https://gw.example/send?to={number}&pw=Other');
+  const b = (await loadCard(card.dir)).config?.smsSettingsStamp;
+  t.not(b, a, 'an edit changes it');
+  t.notMatch(JSON.stringify((await loadCard(card.dir)).config), /TopSecret|Other/);
+});

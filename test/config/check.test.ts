@@ -57,3 +57,11 @@ t.test('check without a folder argument uses the default folder; a missing folde
   t.equal(await runCheck(['/nonexistent/card'], bad), 1);
   t.match(bad.text(), /^\.: the card folder \/nonexistent\/card cannot be read \(ENOENT\)\n/);
 });
+
+t.test('check adds the problems of an extra check on a usable card', async (t) => {
+  const card = tempCard(t);
+  const out = capture();
+  const code = await runCheck([card.dir], out, card.dir, (c) => [{ file: `${c.smsProvider}/URL.txt`, message: 'is missing: should hold the URL' }]);
+  t.equal(code, 1);
+  t.match(out.text(), /^LOG\/URL.txt: is missing: should hold the URL\n/);
+});

@@ -167,3 +167,17 @@ t.test('a technician folder added later is watched', async (t) => {
   await edited;
   t.pass('edits inside the new folder are seen');
 });
+
+t.test('an edit in the SMS provider folder emits change', async (t) => {
+  const card = tempCard(t);
+  card.write('SMSProvider.txt', 'KANNEL');
+  card.write('KANNEL/URL.txt', 'http://127.0.0.1:13013/cgi-bin/sendsms');
+  const { w } = watcher(t, card.dir, { rescanMs: 600000 });
+  await w.start();
+  const before = w.current()?.smsSettingsStamp;
+  t.ok(before);
+  const next = changeWhere(w, (c) => c.smsSettingsStamp !== before, 'a new stamp');
+  card.write('KANNEL/URL.txt', 'http://127.0.0.1:13014/cgi-bin/sendsms');
+  await next;
+  t.pass('the provider can rebuild');
+});
