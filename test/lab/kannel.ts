@@ -44,6 +44,10 @@ export interface Kannel {
   readonly sendsmsUrl: string;
   /** Every message the fake SMSC received so far, in arrival order. */
   received(): FakeSms[];
+  /** Disconnect the fake SMSC (bearerbox and smsbox stay up); resolves when bearerbox sees it gone. */
+  stopSmsc(): Promise<void>;
+  /** Connect a new fake SMSC; resolves when bearerbox has it online. */
+  startSmsc(): Promise<void>;
   /** smsbox, then fakesmsc, then bearerbox; harmless twice. */
   stop(): Promise<void>;
 }
@@ -138,9 +142,22 @@ export async function startKannel(opts: KannelOptions): Promise<Kannel> {
     const bearerbox = start('bearerbox', 'bearerbox', ['-v', '0', conf]);
     procs.push(bearerbox);
     await until(async () => (await tcpOpen(ports.smsc)) && (await status()).includes('SMS:'), 'bearerbox listening', 20000, 100);
-    const fake = start('fakesmsc', FAKESMSC, ['-H', '127.0.0.1', '-r', String(ports.smsc), '-i', '1', '-m', '0', '999 12345 text unused']);
-    procs.push(fake);
-    await until(async () => /FAKE\[FAKE\].*online/.test(await status()), 'fake SMSC online at bearerbox', 20000, 100);
+    const fakes: Proc[] = [];
+    const startSmsc = async (): Promise<void> => {
+      const fake = start('fakesmsc', FAKESMSC, ['-H', '127.0.0.1', '-r', String(ports.smsc), '-i', '1', '-m', '0', '999 12345 text unused']);
+      fakes.push(fake);
+      procs.splice(1, 0, fake); // stopped after smsbox, before bearerbox
+      await until(async () => /FAKE\[FAKE\].*online/.test(await status()), 'fake SMSC online at bearerbox', 20000, 100);
+    };
+    const stopSmsc = async (): Promise<void> => {
+      for (const f of fakes) {
+        const i = procs.indexOf(f);
+        if (i >= 0) procs.splice(i, 1);
+        await f.stop();
+      }
+      await until(async () => !/FAKE\[FAKE\].*online/.test(await status()), 'fake SMSC offline at bearerbox', 20000, 100);
+    };
+    await startSmsc();
     const smsbox = start('smsbox', 'smsbox', ['-v', '0', conf]);
     procs.push(smsbox);
     await until(async () => (await tcpOpen(ports.sendsms)) && /smsbox:.*on-line|smsbox.*connected/i.test(await status()), 'smsbox ready', 20000, 100);
@@ -148,7 +165,9 @@ export async function startKannel(opts: KannelOptions): Promise<Kannel> {
       dir,
       ports,
       sendsmsUrl: `http://127.0.0.1:${ports.sendsms}/cgi-bin/sendsms`,
-      received: () => parseFakesmsc(fake.output()),
+      received: () => fakes.flatMap((f) => parseFakesmsc(f.output())),
+      stopSmsc,
+      startSmsc,
       stop,
     };
   } catch (e) {

@@ -67,6 +67,17 @@ t.test('a missing number is a rejection by Kannel, not a retry', async (t) => {
   if (r.kind === 'rejected') t.match(r.reason, /HTTP 400/);
 });
 
+t.test('with the SMSC disconnected Kannel takes the SMS (accepted) and delivers it once the SMSC is back', async (t) => {
+  const before = kannel.received().length;
+  await kannel.stopSmsc();
+  const r = await provider.send({ to: '393475550000', text: TICKET, user: USER.username, password: USER.password });
+  t.same(r, { kind: 'accepted' });
+  t.match(log.lines.at(-1), /KANNEL: SMS to 393475550000 accepted \((0: Accepted for delivery|3: Queued for later delivery)\)/);
+  await kannel.startSmsc();
+  await until(() => kannel.received().length > before, 'the held SMS delivered', 30000);
+  t.same(kannel.received().slice(before).map((m) => [m.to, m.text]), [['393475550000', TICKET]]);
+});
+
 t.test('Kannel down is a retry', async (t) => {
   await kannel.stop();
   const r = await provider.send({ to: '393471112233', text: TICKET, user: USER.username, password: USER.password });
