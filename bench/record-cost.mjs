@@ -65,7 +65,7 @@ async function paced(record, fsync) {
   const bytes = legs.reduce((n, l) => n + (l.rec?.stats.bytesWritten ?? 0), 0);
   const dropped = legs.reduce((n, l) => n + (l.rec?.stats.dropped ?? 0), 0);
   rmSync(dir, { recursive: true, force: true });
-  return { cpuUs: cpu.user + cpu.system, packets, wall, writes, bytes, dropped, rss: process.memoryUsage().rss };
+  return { cpuUs: cpu.user + cpu.system, sysUs: cpu.system, packets, wall, writes, bytes, dropped, rss: process.memoryUsage().rss };
 }
 
 function tight(n) {
@@ -92,7 +92,7 @@ for (const fsync of [true, false]) {
   const net = (r.cpuUs - (base.cpuUs * r.packets) / base.packets) / r.packets;
   console.log(
     `fsync=${fsync ? 'yes' : 'no '}: ${f(r.cpuUs / r.packets)} µs CPU/packet total, ${f(net)} µs/packet for recording` +
-      ` (loop alone ${f(base.cpuUs / base.packets)}), ${f(r.writes / r.wall, 0)} write()/s, ${f(r.bytes / r.wall / 1e6)} MB/s, ` +
+      ` (loop alone ${f(base.cpuUs / base.packets)}; kernel ${f(r.sysUs / r.packets)}), ${f(r.writes / r.wall, 0)} write()/s, ${f(r.bytes / r.wall / 1e6)} MB/s, ` +
       `${r.packets} packets, ${r.dropped} dropped, RSS ${f(r.rss / 1e6, 0)} MB`,
   );
 }
