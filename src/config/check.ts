@@ -57,7 +57,7 @@ export async function runCheck(argv: readonly string[], stdout: Out, defaultDir 
   for (const p of problems) stdout.write(`${p.file}: ${p.warning ? 'warning: ' : ''}${p.message}\n`);
   const errors = problems.filter((p) => !p.warning).length;
   const counts = `${errors} error(s), ${problems.length - errors} warning(s)`;
-  if (!config) stdout.write(`card ${dir}: ${counts}; NOT usable: the appliance keeps its last good configuration\n`);
+  if (!config) stdout.write(`card ${dir}: ${counts}; NOT usable: a running appliance keeps its last good configuration, a starting one waits for a fix\n`);
   else if (problems.length) stdout.write(`card ${dir}: ${counts}; usable with the settings above dropped or defaulted (${describeCard(config)})\n`);
   else stdout.write(`card ${dir}: OK (${describeCard(config)})\n`);
   return problems.length === 0 ? 0 : 1;

@@ -221,3 +221,13 @@ t.test('smsSettingsStamp follows the provider folder, without holding its conten
   t.not(b, a, 'an edit changes it');
   t.notMatch(JSON.stringify((await loadCard(card.dir)).config), /TopSecret|Other/);
 });
+
+t.test('SMS credentials without a mobile number are a warning', async (t) => {
+  const card = tempCard(t);
+  card.remove('731/SMSNumber.txt');
+  const { config, problems } = await loadCard(card.dir);
+  t.match(problems, [{ file: '731/SMSNumber.txt', message: /is missing: 731 has SMS credentials but no mobile number/, warning: true }]);
+  t.equal(problems.length, 1);
+  t.equal(config?.technicians.get('731')?.sms, undefined);
+  t.notMatch(JSON.stringify(problems), /changeme/);
+});
