@@ -36,7 +36,7 @@ export interface SippOptions {
 
 export interface MessageCounter {
   message: string;
-  direction: 'out' | 'in' | 'other';
+  direction: 'out' | 'in';
   messages: number;
   retrans: number;
   timeout: number;
@@ -106,11 +106,17 @@ export function parseScreen(out: string): { successful: number; failed: number; 
   const counters: MessageCounter[] = [];
   const screen = scen >= 0 ? out.slice(scen, stats > scen ? stats : undefined) : '';
   for (const line of screen.split('\n')) {
-    const m = /^\s+(.+?)\s+(-{3,}>|<-{3,}|\[\s*\d+ms\]|\(.*?\))\s+(\d+)(?:\s+(\d+))?(?:\s+(\d+))?(?:\s+(\d+))?/.exec(line);
+    // UAC screens put the arrow after the name, UAS screens before it.
+    const m =
+      /^\s+(\S.*?)\s+(-{3,}>|<-{3,})\s+(\d+)(?:\s+(\d+))?(?:\s+(\d+))?(?:\s+(\d+))?/.exec(line) ??
+      /^\s+(-{3,}>|<-{3,})\s+(\S+)\s+(\d+)(?:\s+(\d+))?(?:\s+(\d+))?(?:\s+(\d+))?/.exec(line);
     if (!m) continue;
+    const arrowFirst = m[1].includes('--');
+    const name = arrowFirst ? m[2] : m[1];
+    const arrow = arrowFirst ? m[1] : m[2];
     counters.push({
-      message: m[1].trim(),
-      direction: m[2].endsWith('>') ? 'out' : m[2].startsWith('<') ? 'in' : 'other',
+      message: name.trim(),
+      direction: arrow.endsWith('>') ? 'out' : 'in',
       messages: Number(m[3]),
       retrans: Number(m[4] ?? 0),
       timeout: Number(m[5] ?? 0),
