@@ -1,4 +1,10 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
+import { createSocket, type Socket } from 'node:dgram';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freeBlock, freePort } from '../lab/ports.js';
+import { start, stopAll, until } from '../lab/proc.js';
 import { parseMessage } from '../../src/sip/parser.js';
 import { displayName, serialize } from '../../src/sip/serializer.js';
 import { Headers, type SipMessage, type SipRequest, type SipResponse } from '../../src/sip/message.js';
@@ -91,4 +97,134 @@ t.test('header names get their usual spelling', async (t) => {
     via: 'Via', 'max-forwards': 'Max-Forwards', 'x-ticket': 'X-Ticket', rack: 'RAck', 'mime-version': 'MIME-Version',
   };
   for (const [k, v] of Object.entries(cases)) t.equal(displayName(k), v);
+});
+
+// ---- Against a real peer: SIPp parses what we serialize, we parse what SIPp sends ----
+
+const SDP = (port: number): Buffer =>
+  Buffer.from(`v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio ${port} RTP/AVP 0\r\n`);
+
+interface Wire {
+  sock: Socket;
+  port: number;
+  /** Parse failures and unexpected messages, reported at the end. */
+  problems: string[];
+}
+
+async function wire(t: Test): Promise<Wire> {
+  const sock = createSocket('udp4');
+  await new Promise<void>((resolve, reject) => {
+    sock.once('error', reject);
+    sock.bind(0, '127.0.0.1', () => resolve());
+  });
+  t.teardown(() => new Promise<void>((resolve) => sock.close(() => resolve())));
+  return { sock, port: sock.address().port, problems: [] };
+}
+
+function workDir(t: Test): string {
+  const dir = mkdtempSync(join(tmpdir(), 'sip-wire-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A response built from a parsed request the way RFC 3261 §8.2.6.2 says: Via, From, To, Call-ID, CSeq copied. */
+function answer(req: SipRequest, status: number, reason: string, ourPort: number, mediaPort: number): SipResponse {
+  const headers = new Headers();
+  for (const v of req.headers.getAll('via')) headers.append('via', v);
+  headers.append('from', req.headers.get('from') ?? '');
+  const to = parseNameAddr(req.headers.get('to') ?? '');
+  if (!to.params.has('tag')) to.params.set('tag', 'wire-totag');
+  headers.append('to', formatNameAddr(to));
+  headers.append('call-id', req.headers.get('call-id') ?? '');
+  headers.append('cseq', req.headers.get('cseq') ?? '');
+  let body: Buffer = Buffer.alloc(0);
+  if (req.method === 'INVITE') {
+    headers.append('contact', `<sip:wire@127.0.0.1:${ourPort}>`);
+    headers.append('content-type', 'application/sdp');
+    body = SDP(mediaPort);
+  }
+  return { type: 'response', status, reason, headers, body };
+}
+
+t.test('SIPp as UAC: its INVITE, ACK and BYE parse, and it accepts our serialized responses', async (t) => {
+  t.teardown(stopAll);
+  const w = await wire(t);
+  const sippPort = await freePort();
+  const media = await freeBlock(4);
+  const methods: string[] = [];
+  w.sock.on('message', (buf, from) => {
+    const r = parseMessage(buf);
+    if (!r.ok) {
+      w.problems.push(`SIPp sent something we reject: ${r.error}`);
+      return;
+    }
+    const m = r.message;
+    if (m.type !== 'request') return;
+    const via = parseVia(m.headers.get('via') ?? '');
+    if (via.port !== sippPort) w.problems.push(`Via sent-by port ${via.port}, SIPp is on ${sippPort}`);
+    if (methods[methods.length - 1] !== m.method) methods.push(m.method); // retransmissions counted once
+    if (m.method === 'INVITE' && m.body.length === 0) w.problems.push('INVITE without SDP body');
+    if (m.method === 'ACK') return;
+    w.sock.send(serialize(answer(m, 200, 'OK', w.port, media + 2)), from.port, from.address);
+  });
+  const sipp = start('sipp-uac', 'sipp', [
+    '-sn', 'uac', `127.0.0.1:${w.port}`, '-i', '127.0.0.1', '-p', String(sippPort), '-mi', '127.0.0.1', '-mp', String(media),
+    '-m', '1', '-d', '100', '-nostdin', '-timeout', '60',
+  ], { cwd: workDir(t) });
+  const code = await sipp.exited(90000);
+  t.equal(code, 0, `SIPp finished its call successfully${code === 0 ? '' : `\n${sipp.output().slice(-1500)}`}`);
+  t.same(methods, ['INVITE', 'ACK', 'BYE']);
+  t.same(w.problems, []);
+});
+
+t.test('SIPp as UAS: it answers our serialized INVITE, takes our ACK and BYE', async (t) => {
+  t.teardown(stopAll);
+  const w = await wire(t);
+  const sippPort = await freePort();
+  const media = await freeBlock(4);
+  const sipp = start('sipp-uas', 'sipp', [
+    '-sn', 'uas', '-i', '127.0.0.1', '-p', String(sippPort), '-mi', '127.0.0.1', '-mp', String(media), '-m', '1', '-nostdin', '-timeout', '60',
+  ], { cwd: workDir(t) });
+  const responses: SipResponse[] = [];
+  w.sock.on('message', (buf) => {
+    const r = parseMessage(buf);
+    if (!r.ok) w.problems.push(`SIPp sent something we reject: ${r.error}`);
+    else if (r.message.type === 'response') responses.push(r.message);
+  });
+  const callId = `wire-${process.pid}@127.0.0.1`;
+  const target = parseUri(`sip:service@127.0.0.1:${sippPort}`);
+  const base = (branch: string, cseq: string, to: string): Headers =>
+    new Headers()
+      .append('via', formatVia({ transport: 'UDP', host: '127.0.0.1', port: w.port, params: new Map([['branch', branch]]) }))
+      .append('max-forwards', '70')
+      .append('from', formatNameAddr({ display: 'Wire test', uri: parseUri(`sip:wire@127.0.0.1:${w.port}`), params: new Map([['tag', 'wire-from']]) }))
+      .append('to', to)
+      .append('call-id', callId)
+      .append('cseq', cseq);
+  const send = (m: SipRequest): void => void w.sock.send(serialize(m), sippPort, '127.0.0.1');
+  /** Send until a final response for `cseq` arrives (UDP: SIPp may not be listening yet, or a datagram may be lost). */
+  const transact = async (m: SipRequest, cseq: string): Promise<SipResponse> => {
+    const final = await until(() => {
+      const found = responses.find((r) => r.status >= 200 && r.headers.get('cseq') === cseq);
+      if (!found) send(m);
+      return found;
+    }, `final response to ${cseq}`, 60000, 500);
+    if (!final) throw new Error(`no final response to ${cseq}`);
+    return final;
+  };
+
+  const headers = base('z9hG4bK-wire-1', '1 INVITE', `<sip:service@127.0.0.1:${sippPort}>`)
+    .append('contact', `<sip:wire@127.0.0.1:${w.port}>`)
+    .append('content-type', 'application/sdp');
+  const ok = await transact({ type: 'request', method: 'INVITE', uri: target, headers, body: SDP(media + 2) }, '1 INVITE');
+  t.equal(ok.status, 200);
+  t.match(ok.body.toString(), /^v=0\r\n/m, 'the 200 carries SDP');
+  const to = ok.headers.get('to') ?? '';
+  t.ok(parseNameAddr(to).params.get('tag'), 'SIPp added a To tag');
+  send({ type: 'request', method: 'ACK', uri: target, headers: base('z9hG4bK-wire-2', '1 ACK', to), body: Buffer.alloc(0) });
+  const bye = await transact({ type: 'request', method: 'BYE', uri: target, headers: base('z9hG4bK-wire-3', '2 BYE', to), body: Buffer.alloc(0) }, '2 BYE');
+  t.equal(bye.status, 200);
+  const code = await sipp.exited(60000);
+  t.equal(code, 0, `SIPp saw a complete call${code === 0 ? '' : `\n${sipp.output().slice(-1500)}`}`);
+  t.same(w.problems, []);
 });
