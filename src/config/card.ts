@@ -90,7 +90,7 @@ export async function loadCard(dir: string): Promise<{ config?: CardConfig; prob
   const r = new TxtReader(root);
   const app = await readAppFiles(r);
   const pbx = await readPbx(r);
-  const technicians = await readTechnicians(r, app.timeoutSec ?? DEFAULTS.timeoutSec, app.cfuName);
+  const technicians = await readTechnicians(r, app.timeoutSec, app.cfuName);
   linkTechnicians(r, technicians);
   const first = app.first !== undefined && known(r, technicians, 'First.txt', app.first) ? app.first : undefined;
   const cfuTarget = app.cfuName !== undefined ? await readCfuTarget(r, app.cfuName, technicians) : undefined;
@@ -104,7 +104,7 @@ export async function loadCard(dir: string): Promise<{ config?: CardConfig; prob
   }
   const config: CardConfig = {
     dir: root, xmlNumber, proceedKey: app.proceedKey, tries: app.tries, smsProvider, smsPrefix, cfuName, cfuTarget, first,
-    timeoutSec: app.timeoutSec ?? DEFAULTS.timeoutSec, technicians, pbx, prompts, ...dirs,
+    timeoutSec: app.timeoutSec, technicians, pbx, prompts, ...dirs,
   };
   if (smsSettingsStamp) config.smsSettingsStamp = smsSettingsStamp;
   return { config, problems: r.problems };
