@@ -3,14 +3,14 @@
  * and tear-down both ways, CANCEL/487, 486, 404, re-INVITE answered with
  * our SDP, INFO, OPTIONS, MESSAGE.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { stopAll } from '../lab/proc.js';
 import { sipp } from '../lab/sipp.js';
 import { startTestUa, type TestUa } from './test-ua.js';
 
 const TIMERS = { T1: 100, T2: 400, T4: 500, D: 1000 };
 
-async function withUa(t: Tap.Test, behaviour: Parameters<typeof startTestUa>[0]): Promise<TestUa> {
+async function withUa(t: Test, behaviour: Parameters<typeof startTestUa>[0]): Promise<TestUa> {
   const ua = await startTestUa(behaviour, { timers: TIMERS });
   t.teardown(() => ua.stop());
   return ua;

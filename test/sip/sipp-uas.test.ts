@@ -3,7 +3,7 @@
  * ways, we CANCEL (with Reason), 486 and 404 ACKed in the transaction,
  * MESSAGE sent with request().
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { stopAll } from '../lab/proc.js';
 import { sipp } from '../lab/sipp.js';
 import { parseUri } from '../../src/sip/uri.js';
@@ -16,7 +16,7 @@ const TIMERS = { T1: 100, T2: 400, T4: 500, D: 1000 };
 
 t.teardown(stopAll);
 
-async function withUa(t: Tap.Test): Promise<TestUa> {
+async function withUa(t: Test): Promise<TestUa> {
   const ua = await startTestUa({}, { timers: TIMERS });
   t.teardown(() => ua.stop());
   return ua;
@@ -88,7 +88,7 @@ t.test('cancel before any provisional waits for one (§9.1), then cancels', asyn
   const { out, outcome } = call(ua, s.port);
   out.cancel();
   const o = await outcome;
-  t.equal(o.res?.status, 487, o.reason);
+  t.equal(o.res?.status, 487, o.reason ?? '');
   const r = await s.result();
   t.equal(r.code, 0, r.code === 0 ? 'SIPp rc 0' : r.output.slice(-2500) + r.logs);
 });
