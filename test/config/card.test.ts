@@ -231,3 +231,19 @@ t.test('SMS credentials without a mobile number are a warning', async (t) => {
   t.equal(config?.technicians.get('731')?.sms, undefined);
   t.notMatch(JSON.stringify(problems), /changeme/);
 });
+
+t.test('the example prompts are short, 8 kHz mono 16-bit, and not silent', async (t) => {
+  const card = tempCard(t);
+  const { config } = await loadCard(card.dir);
+  for (const [name, path] of Object.entries(config?.prompts ?? {})) {
+    const buf = readFileSync(path);
+    const at = buf.indexOf('data');
+    t.ok(at > 0, `${name}: has a data chunk`);
+    const size = buf.readUInt32LE(at + 4);
+    const seconds = size / 2 / 8000;
+    t.ok(seconds > 0.5 && seconds < 12, `${name}: ${seconds.toFixed(1)} s`);
+    let peak = 0;
+    for (let i = at + 8; i + 1 < at + 8 + size; i += 2) peak = Math.max(peak, Math.abs(buf.readInt16LE(i)));
+    t.ok(peak > 8000, `${name}: audible (peak ${peak})`);
+  }
+});
