@@ -168,8 +168,10 @@ export function parseNameAddr(text: string): NameAddr {
     rest = t.slice(end).trimStart();
     if (rest[0] !== '<') throw new SipParseError('missing <URI> after display name');
   }
+  // A '<' after the scheme's ':' is inside an addr-spec's params (a quoted value), not a name-addr.
   const lt = rest.indexOf('<');
-  if (lt >= 0) {
+  const colon = rest.indexOf(':');
+  if (lt >= 0 && (display !== undefined || colon < 0 || lt < colon)) {
     if (display === undefined) display = parseDisplayTokens(rest.slice(0, lt));
     const gt = rest.indexOf('>', lt);
     if (gt < 0) throw new SipParseError('unterminated <URI>');

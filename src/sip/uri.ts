@@ -101,12 +101,15 @@ function parsePort(text: string): number {
   return n;
 }
 
-/** hostname / IPv4address (RFC 3261 §25.1): letters, digits, '-' and '.'. */
+/**
+ * hostname / IPv4address (RFC 3261 §25.1): letters, digits, '-' and '.';
+ * '_' is tolerated because some PBXs put it in their host names.
+ */
 function checkHostname(host: string): void {
   if (host.length === 0) throw new SipParseError('missing host in URI');
   for (let i = 0; i < host.length; i++) {
     const c = host.charCodeAt(i);
-    if (!(isAlnum(c) || c === 0x2d || c === 0x2e)) throw new SipParseError('bad character in host');
+    if (!(isAlnum(c) || c === 0x2d || c === 0x2e || c === 0x5f)) throw new SipParseError('bad character in host');
   }
 }
 

@@ -140,6 +140,11 @@ t.test('name-addr: quoted, token and bare forms; header params after the addr-sp
   t.equal(e.params.get('+sip.instance'), '"<urn:uuid:0001>"', 'quoted values keep their quotes');
   t.equal(formatNameAddr(e), '<sip:a@b;lr>;+sip.instance="<urn:uuid:0001>";expires=60');
   t.equal(formatNameAddr(a), '"J Rosenberg \\\\\\"" <sip:jdrosen@example.com>;tag=98asjd8');
+  const f = parseNameAddr('sip:a@b;+sip.instance="<urn:uuid:1>";reg-id=1');
+  t.equal(f.display, undefined, 'a quoted <...> in an addr-spec param is no name-addr');
+  t.equal(f.uri.host, 'b');
+  t.equal(f.params.get('+sip.instance'), '"<urn:uuid:1>"');
+  t.equal(parseUri('sip:pbx_1.example.net').host, 'pbx_1.example.net', "'_' in a host name is tolerated");
   t.same(parseNameAddr(formatNameAddr(b)), b);
   t.same(parseNameAddr(formatNameAddr(c)), c);
 });
