@@ -3,6 +3,7 @@
  * synthesized Ethernet II + IPv4 + UDP header around the real RTP bytes, the
  * addresses and ports being the real endpoints, so Wireshark's RTP analysis
  * and player (and `tshark -d udp.port==X,rtp`) work as on a live capture.
+ * IPv6 endpoints get an IPv6 header (and the UDP checksum IPv6 requires).
  *
  * Role MACs: the Ethernet addresses carry who sent and who received the
  * packet, without affecting any dissector (they are locally administered
@@ -77,9 +78,43 @@ export function ipv4HeaderChecksum(buf: Uint8Array, off: number): number {
   return ~sum & 0xffff;
 }
 
+/** True for an address that needs an IPv6 header (IPv4-mapped IPv6 is written as IPv4). */
+export function isIpv6(address: string): boolean {
+  return address.includes(':') && !(address.includes('.') && /^::ffff:/i.test(address));
+}
+
+const ipv6Cache = new Map<string, Uint8Array>();
+
+/** The 16 bytes of an IPv6 address (RFC 4291 §2.2 text forms, zone index ignored); :: when unparsable. */
+export function ipv6Bytes(address: string): Uint8Array {
+  const hit = ipv6Cache.get(address);
+  if (hit) return hit;
+  const out = new Uint8Array(16);
+  let text = address.replace(/%.*$/, '');
+  const v4 = /(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
+  if (v4) {
+    const n = ipv4ToInt(v4[0]);
+    text = `${text.slice(0, v4.index)}${(n >>> 16).toString(16)}:${(n & 0xffff).toString(16)}`;
+  }
+  const halves = text.split('::');
+  const head = halves[0] ? halves[0].split(':') : [];
+  const tail = halves.length > 1 && halves[1] ? halves[1].split(':') : [];
+  const words = halves.length > 1 ? [...head, ...Array<string>(Math.max(0, 8 - head.length - tail.length)).fill('0'), ...tail] : head;
+  if (halves.length <= 2 && words.length === 8 && words.every((w) => /^[0-9a-f]{1,4}$/i.test(w))) {
+    words.forEach((w, i) => {
+      const v = parseInt(w, 16);
+      out[2 * i] = v >> 8;
+      out[2 * i + 1] = v & 0xff;
+    });
+  }
+  if (ipv6Cache.size > 1024) ipv6Cache.clear();
+  ipv6Cache.set(address, out);
+  return out;
+}
+
 /** Bytes one record takes in the file for an RTP packet of `rtpLength` bytes. */
-export function recordLength(rtpLength: number): number {
-  return RECORD_HEADER_LEN + FRAME_OVERHEAD + rtpLength;
+export function recordLength(rtpLength: number, ipv6 = false): number {
+  return RECORD_HEADER_LEN + FRAME_OVERHEAD + (ipv6 ? 20 : 0) + rtpLength;
 }
 
 export interface FrameInfo {
@@ -93,13 +128,14 @@ export interface FrameInfo {
 }
 
 /**
- * Write one pcap record (record header + Ethernet + IPv4 + UDP + RTP) into
- * `buf` at `off`; returns the offset after it. The caller guarantees room
- * (see recordLength) and rtp.length <= MAX_UDP_PAYLOAD. This is the only
- * copy of the RTP bytes on the recording path.
+ * Write one pcap record (record header + Ethernet + IPv4 or IPv6 + UDP +
+ * RTP) into `buf` at `off`; returns the offset after it. The caller
+ * guarantees room (see recordLength) and rtp.length <= MAX_UDP_PAYLOAD.
+ * This is the only copy of the RTP bytes on the recording path.
  */
 export function writeRecord(buf: Buffer, off: number, f: FrameInfo, rtp: Uint8Array): number {
-  const frameLen = FRAME_OVERHEAD + rtp.length;
+  const v6 = isIpv6(f.src.address) || isIpv6(f.dst.address);
+  const frameLen = FRAME_OVERHEAD + (v6 ? 20 : 0) + rtp.length;
   let sec = Math.floor(f.timeMs / 1000);
   let usec = Math.round((f.timeMs - sec * 1000) * 1000);
   if (usec >= 1_000_000) {
@@ -111,17 +147,29 @@ export function writeRecord(buf: Buffer, off: number, f: FrameInfo, rtp: Uint8Ar
   buf.writeUInt32LE(frameLen, off + 8); // incl_len
   buf.writeUInt32LE(frameLen, off + 12); // orig_len
   let p = off + RECORD_HEADER_LEN;
-  // Ethernet II: destination, source, EtherType IPv4
+  // Ethernet II: destination, source, EtherType
   buf.writeUInt32BE(0x02000000, p);
   buf.writeUInt16BE(f.to === undefined ? UNKNOWN_MAC_BYTE : ROLE_MAC_BYTE[f.to], p + 4);
   buf.writeUInt32BE(0x02000000, p + 6);
   buf.writeUInt16BE(ROLE_MAC_BYTE[f.from], p + 10);
-  buf.writeUInt16BE(0x0800, p + 12);
+  buf.writeUInt16BE(v6 ? 0x86dd : 0x0800, p + 12);
   p += 14;
-  // IPv4 (RFC 791 §3.1): version 4, IHL 5, no options, DF, TTL 64, UDP
-  const ip = p;
+  const udp = v6 ? writeIpv6(buf, p, f, rtp.length) : writeIpv4(buf, p, f, rtp.length);
+  // UDP (RFC 768): checksum 0 = "not computed", allowed over IPv4 only
+  buf.writeUInt16BE(f.src.port & 0xffff, udp);
+  buf.writeUInt16BE(f.dst.port & 0xffff, udp + 2);
+  buf.writeUInt16BE(8 + rtp.length, udp + 4);
+  buf.writeUInt16BE(0, udp + 6);
+  buf.set(rtp, udp + 8);
+  // RFC 8200 §8.1: over IPv6 the UDP checksum is mandatory
+  if (v6) buf.writeUInt16BE(udp6Checksum(buf, udp - 40, 8 + rtp.length), udp + 6);
+  return udp + 8 + rtp.length;
+}
+
+/** IPv4 header (RFC 791 §3.1): IHL 5, no options, DF, TTL 64, UDP; returns the UDP offset. */
+function writeIpv4(buf: Buffer, ip: number, f: FrameInfo, rtpLength: number): number {
   buf.writeUInt16BE(0x4500, ip);
-  buf.writeUInt16BE(20 + 8 + rtp.length, ip + 2);
+  buf.writeUInt16BE(20 + 8 + rtpLength, ip + 2);
   buf.writeUInt16BE(f.ipId & 0xffff, ip + 4);
   buf.writeUInt16BE(0x4000, ip + 6);
   buf.writeUInt16BE(0x4011, ip + 8); // TTL 64, protocol 17
@@ -129,13 +177,33 @@ export function writeRecord(buf: Buffer, off: number, f: FrameInfo, rtp: Uint8Ar
   buf.writeUInt32BE(ipv4ToInt(f.src.address), ip + 12);
   buf.writeUInt32BE(ipv4ToInt(f.dst.address), ip + 16);
   buf.writeUInt16BE(ipv4HeaderChecksum(buf, ip), ip + 10);
-  p += 20;
-  // UDP (RFC 768): checksum 0 = "not computed", allowed over IPv4
-  buf.writeUInt16BE(f.src.port & 0xffff, p);
-  buf.writeUInt16BE(f.dst.port & 0xffff, p + 2);
-  buf.writeUInt16BE(8 + rtp.length, p + 4);
-  buf.writeUInt16BE(0, p + 6);
-  p += 8;
-  buf.set(rtp, p);
-  return p + rtp.length;
+  return ip + 20;
+}
+
+/** An address for an IPv6 header: IPv4 ones as IPv4-mapped (RFC 4291 §2.5.5.2). */
+function v6Address(address: string): Uint8Array {
+  return isIpv6(address) ? ipv6Bytes(address) : ipv6Bytes(`::ffff:${address.replace(/^::ffff:/i, '')}`);
+}
+
+/** IPv6 header (RFC 8200 §3): no extension headers, hop limit 64, UDP; returns the UDP offset. */
+function writeIpv6(buf: Buffer, ip: number, f: FrameInfo, rtpLength: number): number {
+  buf.writeUInt32BE(0x60000000, ip);
+  buf.writeUInt16BE(8 + rtpLength, ip + 4);
+  buf[ip + 6] = 17;
+  buf[ip + 7] = 64;
+  buf.set(v6Address(f.src.address), ip + 8);
+  buf.set(v6Address(f.dst.address), ip + 24);
+  return ip + 40;
+}
+
+/** RFC 8200 §8.1 pseudo-header + UDP datagram, one's complement (0 is sent as 0xffff). */
+function udp6Checksum(buf: Buffer, ip: number, udpLength: number): number {
+  let sum = udpLength + 17;
+  for (let i = ip + 8; i < ip + 40; i += 2) sum += (buf[i] << 8) | buf[i + 1];
+  const u = ip + 40;
+  for (let i = 0; i + 1 < udpLength; i += 2) sum += (buf[u + i] << 8) | buf[u + i + 1];
+  if (udpLength & 1) sum += buf[u + udpLength - 1] << 8;
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  const c = ~sum & 0xffff;
+  return c === 0 ? 0xffff : c;
 }

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import type { Endpoint } from '../sip/message.js';
 import { errText, type Logger } from '../util/log.js';
 import { syncDir } from '../util/atomic-write.js';
-import { MAX_UDP_PAYLOAD, pcapGlobalHeader, recordLength, writeRecord, type FrameInfo, type Role } from './pcap-writer.js';
+import { isIpv6, MAX_UDP_PAYLOAD, pcapGlobalHeader, recordLength, writeRecord, type FrameInfo, type Role } from './pcap-writer.js';
 
 export type { Role } from './pcap-writer.js';
 
@@ -174,7 +174,7 @@ class PcapCallRecorder implements CallRecorder {
     f.dst = dst;
     f.timeMs = timeMs;
     f.ipId = this.ipId++;
-    const need = recordLength(len);
+    const need = recordLength(len, isIpv6(src.address) || isIpv6(dst.address));
     if (this.chunk.length - this.off < need) this.newChunk(need);
     this.off = writeRecord(this.chunk, this.off, f, rtp);
     this.buffered += need;

@@ -1,6 +1,6 @@
 /** Unit tests of the pure parts: pcap/pcapng framing, RTP parsing, timeline placement. */
 import t from 'tap';
-import { ipv4HeaderChecksum, ipv4ToInt, pcapGlobalHeader, recordLength, writeRecord, type FrameInfo } from '../../src/record/pcap-writer.js';
+import { ipv4HeaderChecksum, ipv4ToInt, ipv6Bytes, isIpv6, pcapGlobalHeader, recordLength, writeRecord, type FrameInfo } from '../../src/record/pcap-writer.js';
 import { readCapture } from '../../src/record/pcap-reader.js';
 import { decodeUdp, LINKTYPE } from '../../src/record/frame-decode.js';
 import { parseRtp, isEventOrNoise, payloadTypeName } from '../../src/record/rtp-packet.js';
@@ -204,4 +204,17 @@ t.test('WAV header is the canonical 44-byte PCM header', async (t) => {
   const h = wavHeader(8000, 2, 100);
   t.equal(h.toString('ascii', 0, 4) + h.toString('ascii', 8, 16) + h.toString('ascii', 36, 40), 'RIFFWAVEfmt data');
   t.same([h.readUInt32LE(4), h.readUInt16LE(20), h.readUInt16LE(22), h.readUInt32LE(24), h.readUInt32LE(28), h.readUInt16LE(32), h.readUInt16LE(34), h.readUInt32LE(40)], [436, 1, 2, 8000, 32000, 4, 16, 400]);
+});
+
+t.test('IPv6 text forms parse to 16 bytes; v4-mapped addresses stay IPv4', async (t) => {
+  const hex = (a: string): string => Buffer.from(ipv6Bytes(a)).toString('hex');
+  t.equal(hex('::1'), '00000000000000000000000000000001');
+  t.equal(hex('fe80::1:2%eth0'), 'fe800000000000000000000000010002');
+  t.equal(hex('2001:db8::'), '20010db8000000000000000000000000');
+  t.equal(hex('::ffff:192.0.2.1'), '00000000000000000000ffffc0000201');
+  t.equal(hex('1:2:3:4:5:6:7:8'), '00010002000300040005000600070008');
+  t.equal(hex('nonsense'), '0'.repeat(32));
+  t.ok(isIpv6('::1'));
+  t.notOk(isIpv6('::ffff:10.0.0.1'));
+  t.notOk(isIpv6('10.0.0.1'));
 });

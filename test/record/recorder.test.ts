@@ -5,7 +5,7 @@ import { memoryLogger } from '../../src/util/log.js';
 import { createCallRecorder, recordingName } from '../../src/record/recorder.js';
 import { readCapture } from '../../src/record/pcap-reader.js';
 import { decodeUdp } from '../../src/record/frame-decode.js';
-import { buildCli, dominantFreq, rms, runCli, soxInfo, tempDir, tshark } from './helpers.js';
+import { buildCli, dominantFreq, rms, rtpPacket, runCli, soxInfo, tempDir, toneG711, tshark } from './helpers.js';
 import { APP_CALLER_LEG, CALLER_GAP, syntheticCall, TECHS } from './synthetic-call.js';
 
 const decodeAs = ['-d', `udp.port==${APP_CALLER_LEG.port},rtp`, ...TECHS.flatMap((h) => ['-d', `udp.port==${h.leg.port},rtp`])];
@@ -200,4 +200,30 @@ t.test('the receiver role is learned from where the legs send from', async (t) =
   await rec.close();
   const macs = readCapture(readFileSync(rec.path)).packets.map((p) => `${p.data.toString('hex', 11, 12)}>${p.data.toString('hex', 5, 6)}`);
   t.same(macs, ['00>ff', '01>00', '02>00', '00>01', '00>02', '00>01']);
+});
+
+t.test('IPv6 endpoints are framed as IPv6 with a valid UDP checksum, and convert', async (t) => {
+  const dir = tempDir(t);
+  const rec = createCallRecorder({ dir, name: 'v6.pcap', logger: memoryLogger() });
+  const caller = { address: '::1', port: 40000 };
+  const app = { address: '::1', port: 30000 };
+  const up = toneG711('PCMA', 1000, 1);
+  const down = toneG711('PCMU', 440, 1);
+  const t0 = Date.now();
+  for (let i = 0; i < 50; i++) {
+    rec.packet('caller', caller, app, rtpPacket(8, i, i * 160, 1, up.subarray(i * 160, i * 160 + 160)), t0 + i * 20);
+    rec.packet('appliance', app, caller, rtpPacket(0, i, i * 160, 2, down.subarray(i * 160, i * 160 + 160)), t0 + i * 20 + 1);
+  }
+  await rec.close();
+  const rows = tshark(['-r', rec.path, '-d', 'udp.port==30000,rtp', '-o', 'udp.check_checksum:TRUE', '-T', 'fields', '-e', 'ipv6.src', '-e', 'udp.checksum.status', '-e', 'rtp.p_type']);
+  const lines = rows.trim().split('\n');
+  t.equal(lines.length, 100);
+  t.ok(lines.every((l) => /^::1\t1\t(0|8)$/.test(l)), `IPv6, checksum status 1 (good), RTP PT 0/8: ${lines[0]}`);
+  const bad = tshark(['-r', rec.path, '-d', 'udp.port==30000,rtp', '-o', 'udp.check_checksum:TRUE', '-Y', '_ws.malformed || udp.checksum.status == "Bad"']);
+  t.equal(bad.trim(), '');
+  const cli = await buildCli(dir);
+  const wav = join(dir, 'v6.wav');
+  t.equal(runCli(cli, [rec.path, wav]).status, 0);
+  t.ok(Math.abs(dominantFreq(wav, 1) - 1000) < 20);
+  t.ok(Math.abs(dominantFreq(wav, 2) - 440) < 20);
 });
