@@ -66,8 +66,9 @@ export function canonicalName(name: string): string {
   return COMPACT[n] ?? n;
 }
 
+/** The error may become a Reason-Phrase and a log line: printable ASCII only, bounded. */
 function fail(error: string, extra: { request?: SipRequest; status?: number } = {}): ParseResult {
-  return { ok: false, error, ...extra };
+  return { ok: false, error: error.replace(/[^\x20-\x7e]/g, '?').slice(0, 120), ...extra };
 }
 
 /**

@@ -254,3 +254,12 @@ t.test('pathological datagrams are answered in linear time', async (t) => {
   }
   t.comment(`worst pathological case: ${worst.toFixed(2)} ms`);
 });
+
+t.test('error texts are short printable ASCII even when the input is not', async (t) => {
+  const r = parseMessage(Buffer.from(HEAD.replace('sip:u@example.com SIP', '\u00e4\u0000\u00ff:x SIP') + '\r\n'));
+  t.equal(r.ok, false);
+  if (!r.ok) {
+    t.match(r.error, /^bad Request-URI: unsupported URI scheme/);
+    t.notMatch(r.error, /[^\x20-\x7e]/);
+  }
+});
