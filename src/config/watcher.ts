@@ -138,7 +138,10 @@ export class CardWatcher extends EventEmitter<CardWatcherEvents> {
     if (!this.running) return;
     this.loadCount++;
     this.report(result.problems);
+    const before = this.config;
     this.apply(result.config);
+    // a new recording folder may now be excluded from watching
+    if (this.useWatch && this.config !== before) await this.syncWatchers();
   }
 
   /** Log new problems once, log fixed ones, and emit when the set changed. */
@@ -186,7 +189,7 @@ export class CardWatcher extends EventEmitter<CardWatcherEvents> {
     const want = new Set<string>(['']);
     try {
       for (const e of await readdir(this.dir, { withFileTypes: true })) {
-        if (e.isDirectory() && !e.name.startsWith('.') && isConfigName(e.name)) want.add(e.name);
+        if (e.isDirectory() && !e.name.startsWith('.') && isConfigName(e.name) && !this.written(e.name)) want.add(e.name);
       }
     } catch {
       // the card folder itself is gone: loadCard reports it; keep trying on the re-scan
@@ -198,6 +201,12 @@ export class CardWatcher extends EventEmitter<CardWatcherEvents> {
       this.watchers.delete(rel);
     }
     for (const rel of want) if (!this.watchers.has(rel)) this.watchFolder(rel);
+  }
+
+  /** A folder the appliance writes into (e.g. Recording.txt pointing inside the card folder). */
+  private written(name: string): boolean {
+    const c = this.config;
+    return c !== undefined && resolve(this.dir, name) === c.recordingDir;
   }
 
   private watchFolder(rel: string): void {

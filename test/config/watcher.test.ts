@@ -181,3 +181,19 @@ t.test('an edit in the SMS provider folder emits change', async (t) => {
   await next;
   t.pass('the provider can rebuild');
 });
+
+t.test('a recording folder inside the card folder is not watched', async (t) => {
+  const card = tempCard(t);
+  card.write('Recording.txt', 'Rec');
+  card.write('Rec/.keep', '');
+  const { w, log } = watcher(t, card.dir, { rescanMs: 600000 });
+  await w.start();
+  t.equal(w.current()?.recordingDir, join(card.dir, 'Rec'));
+  for (let i = 0; i < 3; i++) card.write(`Rec/call-${i}.pcap`, Buffer.alloc(1000));
+  const next = changeWhere(w, (c) => c.tries === 5, 'Tries 5');
+  card.write('Tries.txt', '5');
+  await next;
+  const reasons = log.lines.filter((l) => l.includes('re-reading the card after an edit of'));
+  t.ok(reasons.length >= 1);
+  for (const r of reasons) t.match(r, /after an edit of Tries\.txt$/);
+});
