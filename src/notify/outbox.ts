@@ -54,6 +54,8 @@ export interface OutboxEvents {
 }
 
 export const FAILED_DIR = 'failed';
+/** 2020-01-01: an earlier wall clock was not set (no RTC, no NTP yet). */
+const CLOCK_SET_AFTER = Date.UTC(2020, 0, 1);
 
 export class Outbox extends EventEmitter<OutboxEvents> {
   private readonly dir: string;
@@ -65,7 +67,8 @@ export class Outbox extends EventEmitter<OutboxEvents> {
   /** File names waiting, in send order. */
   private readonly queue: string[] = [];
   private readonly cache = new Map<string, OutboxEntry>();
-  private readonly tries = new Map<string, number>();
+  /** Per waiting message, in memory only: tries so far and when this process first tried it. */
+  private readonly tries = new Map<string, { count: number; first: number }>();
   private nextSeq = 1;
   private started = false;
   private stopped = false;
@@ -247,17 +250,30 @@ export class Outbox extends EventEmitter<OutboxEvents> {
 
   private async retryLater(name: string, entry: OutboxEntry, reason: string): Promise<number | undefined> {
     const id = idOf(name);
-    const tries = (this.tries.get(name) ?? 0) + 1;
-    this.tries.set(name, tries);
-    const age = this.now() - entry.createdAt;
+    const now = this.now();
+    const t = this.tries.get(name) ?? { count: 0, first: now };
+    t.count++;
+    this.tries.set(name, t);
+    const age = now - this.ageStart(entry, t.first, now);
     if (age >= this.backoff.maxAgeMs) {
-      await this.fail(name, `gave up after ${tries} tries in ${Math.round(age / 60000)} min: ${reason}`);
+      await this.fail(name, `gave up after ${t.count} tries in ${Math.round(age / 60000)} min: ${reason}`);
       return undefined;
     }
-    const delay = Math.min(this.backoff.firstMs * 2 ** Math.min(tries - 1, 30), this.backoff.maxMs);
-    this.log.warn(`${id}: SMS to ${entry.sms.to} not sent (try ${tries}), retry in ${delay < 10_000 ? `${delay} ms` : `${Math.round(delay / 1000)} s`}: ${reason}`);
+    const delay = Math.min(this.backoff.firstMs * 2 ** Math.min(t.count - 1, 30), this.backoff.maxMs);
+    this.log.warn(`${id}: SMS to ${entry.sms.to} not sent (try ${t.count}), retry in ${delay < 10_000 ? `${delay} ms` : `${Math.round(delay / 1000)} s`}: ${reason}`);
     this.tell('retry', id, reason, delay);
     return delay;
+  }
+
+  /**
+   * When the max age starts: the enqueue time on the card, unless the clock
+   * was obviously not set then (a board without RTC before NTP: before 2020)
+   * or is behind it now; then the first try of this process, so a wrong clock
+   * can never make us give up on a fresh message.
+   */
+  private ageStart(entry: OutboxEntry, firstTry: number, now: number): number {
+    const plausible = entry.createdAt >= CLOCK_SET_AFTER && entry.createdAt <= now;
+    return plausible ? entry.createdAt : firstTry;
   }
 
   /** The entry of `name`: from memory, else from the card; a corrupt file goes to failed/. */

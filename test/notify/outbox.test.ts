@@ -175,6 +175,29 @@ t.test('past the maximum age a message that keeps failing goes to failed/', asyn
   await until(() => r.events.includes(`sent ${b}`), 'next sent');
 });
 
+t.test('the max age counts from the enqueue time on the card, unless that clock was not set', async (t) => {
+  const dir = join(tempDir(), 'Outbox');
+  mkdirSync(dir);
+  const now = Date.UTC(2026, 10, 25, 12);
+  writeFileSync(join(dir, '0000000001.json'), serializeEntry({ createdAt: now - BACKOFF.maxAgeMs - 1, sms: sms(1) }));
+  writeFileSync(join(dir, '0000000002.json'), serializeEntry({ createdAt: 86_400_000, sms: sms(2) })); // 2 Jan 1970: no RTC
+  writeFileSync(join(dir, '0000000003.json'), serializeEntry({ createdAt: now + 3_600_000, sms: sms(3) })); // clock went back since
+  gw.fallback = { status: 503, body: 'down' };
+  const r = rig(t, dir);
+  r.clock.now = now;
+  await r.outbox.start();
+  await until(() => r.events.includes('failed 0000000001'), 'the really old one given up');
+  t.same(r.events.slice(0, 2), ['failed 0000000001', 'retry 0000000002 20'], 'old one given up at its first try, the next one kept');
+  await until(() => r.events.filter((e) => e.startsWith('retry 0000000002')).length >= 2, 'more retries');
+  t.notOk(r.events.includes('failed 0000000002'), 'a 1970 time stamp does not count as old');
+  r.clock.now += BACKOFF.maxAgeMs;
+  await until(() => r.events.includes('failed 0000000002'), 'given up after max age of its own tries');
+  await until(() => r.events.some((e) => e.startsWith('retry 0000000003')), 'third tried');
+  r.clock.now += BACKOFF.maxAgeMs - 1;
+  await until(() => r.events.filter((e) => e.startsWith('retry 0000000003')).length >= 2, 'third retried');
+  t.notOk(r.events.includes('failed 0000000003'), 'a time stamp in the future does not count as old either');
+});
+
 t.test('start() resumes what an earlier run left, in order, after a corrupt file and a half-written temp file', async (t) => {
   const dir = join(tempDir(), 'Outbox');
   mkdirSync(dir);
