@@ -14,7 +14,7 @@
  * last whole record when possible. packet() never throws: the call goes on.
  */
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Endpoint } from '../sip/message.js';
 import { errText, type Logger } from '../util/log.js';
 import { syncDir } from '../util/atomic-write.js';
@@ -77,6 +77,14 @@ export function recordingName(start: Date, firstTicket: number): string {
   const d = `${start.getFullYear()}-${pad(start.getMonth() + 1)}-${pad(start.getDate())}`;
   const t = `${pad(start.getHours())}.${pad(start.getMinutes())}.${pad(start.getSeconds())}`;
   return `${d}_${t}_Ticket_${firstTicket}.pcap`;
+}
+
+/**
+ * The default recording folder: `TED_RECORDING/` beside the application
+ * folder (CF0/TicketSMS -> CF0/TED_RECORDING), as on the original card.
+ */
+export function defaultRecordingDir(appDir: string): string {
+  return join(dirname(resolve(appDir)), 'TED_RECORDING');
 }
 
 const CHUNK_BYTES = 16 * 1024;

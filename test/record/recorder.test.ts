@@ -2,7 +2,7 @@ import t from 'tap';
 import { existsSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { memoryLogger } from '../../src/util/log.js';
-import { createCallRecorder, recordingName } from '../../src/record/recorder.js';
+import { createCallRecorder, defaultRecordingDir, recordingName } from '../../src/record/recorder.js';
 import { readCapture } from '../../src/record/pcap-reader.js';
 import { decodeUdp } from '../../src/record/frame-decode.js';
 import { buildCli, dominantFreq, rms, rtpPacket, runCli, soxInfo, tempDir, toneG711, tshark } from './helpers.js';
@@ -15,6 +15,8 @@ t.test('recordingName sorts by local time and carries the first ticket', async (
   t.equal(recordingName(d, 1234), '2026-01-05_07.08.09_Ticket_1234.pcap');
   const later = recordingName(new Date(2026, 9, 15, 17, 0, 0), 7);
   t.ok(recordingName(d, 99999) < later, 'a later call sorts after an earlier one whatever the ticket');
+  t.equal(defaultRecordingDir('/media/card/CF0/TicketSMS'), '/media/card/CF0/TED_RECORDING', 'beside the application folder');
+  t.equal(defaultRecordingDir('/media/card/CF0/TicketSMS/'), '/media/card/CF0/TED_RECORDING');
 });
 
 t.test('a recorded call opens in tshark as RTP both ways and converts to a 1 kHz / 440 Hz WAV', async (t) => {
