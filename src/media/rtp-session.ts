@@ -71,6 +71,10 @@ export class RtpSession {
   private tap: RtpTap | undefined;
   private readonly info: RtpIn;
   private closed = false;
+  /** One callback for every send (no closure per packet). */
+  private readonly onSent = (e: Error | null): void => {
+    if (e) this.opts.log.debug(`RTP send to ${this.remote.address}:${this.remote.port}: ${e.message}`);
+  };
 
   constructor(
     private readonly sock: RtpSocket,
@@ -148,9 +152,7 @@ export class RtpSession {
     const r = this.remote;
     this.stats.sent++;
     if (this.tap) this.tap('out', h === 0 && end === buf.length ? buf : buf.subarray(h, end), this.local, r, Date.now());
-    this.sock.socket.send(buf, h, end - h, r.port, r.address, (e) => {
-      if (e) this.opts.log.debug(`RTP send to ${r.address}:${r.port}: ${e.message}`);
-    });
+    this.sock.socket.send(buf, h, end - h, r.port, r.address, this.onSent);
   }
 
   /** Send an audio or event payload (copied) of our own generator. */
