@@ -75,10 +75,11 @@ export function quote(text: string): string {
  * Split on `sep` outside quoted strings and `<...>` (RFC 3261 §7.3.1).
  * Returns raw pieces, untrimmed; throws on an unterminated quote.
  */
-function splitOutside(value: string, sep: number): string[] {
+function splitOutside(value: string, sep: number, dropBlank = false): string[] {
   const out: string[] = [];
   let inAngle = false;
   let from = 0;
+  let blank = true; // the current piece is only blanks so far
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
     if (c === 0x22) {
@@ -88,22 +89,20 @@ function splitOutside(value: string, sep: number): string[] {
     } else if (c === 0x3c) inAngle = true;
     else if (c === 0x3e) inAngle = false;
     else if (c === sep && !inAngle) {
-      out.push(value.slice(from, i));
+      if (!(dropBlank && blank)) out.push(value.slice(from, i));
       from = i + 1;
+      blank = true;
+      continue;
     }
+    if (!isWs(c)) blank = false;
   }
-  out.push(value.slice(from));
+  if (!(dropBlank && blank)) out.push(value.slice(from));
   return out;
 }
 
 /** Split a header value on commas outside quotes and `<>`; empty elements are dropped. */
 export function splitHeaderList(value: string): string[] {
-  const out: string[] = [];
-  for (const part of splitOutside(value, 0x2c)) {
-    const t = part.trim();
-    if (t !== '') out.push(t);
-  }
-  return out;
+  return splitOutside(value, 0x2c, true).map((part) => part.trim());
 }
 
 function parseParamValue(raw: string): string {
