@@ -33,18 +33,23 @@ function firstConfig(watcher: CardWatcher, log: Logger): Promise<CardConfig> {
   return new Promise((res) => watcher.once('change', res));
 }
 
-/** SMS provider of the current card, rebuilt when SMSProvider.txt (or its settings) change. */
-function providerHolder(dir: string, log: Logger): { get(): SmsProvider | undefined; update(c: CardConfig): void } {
-  let name = '';
+/**
+ * SMS provider of the current card, rebuilt when SMSProvider.txt or the
+ * provider's own folder (HTTP/, KANNEL/) changes; returns true when it was.
+ */
+function providerHolder(dir: string, log: Logger): { get(): SmsProvider | undefined; update(c: CardConfig): boolean } {
+  let stamp: string | undefined;
   let provider: SmsProvider | undefined;
   return {
     get: () => provider,
     update(c) {
-      if (c.smsProvider === name && provider) return;
-      name = c.smsProvider;
-      const r = createProvider(name, dir, log);
+      const now = `${c.smsProvider}|${c.smsSettingsStamp ?? ''}`;
+      if (now === stamp) return false;
+      stamp = now;
+      const r = createProvider(c.smsProvider, dir, log);
       for (const p of r.problems) log.error(`${p.file}: ${p.message}`);
       provider = r.provider;
+      return true;
     },
   };
 }
@@ -114,7 +119,8 @@ async function run(cardDir: string, log: Logger): Promise<void> {
   let registration = registrationFor(ua, config, log);
   let regKey = JSON.stringify([config.xmlNumber, config.pbx.register, config.pbx.pbx, config.pbx.domain, config.pbx.username, config.pbx.password]);
   watcher.on('change', (c) => {
-    provider.update(c);
+    // a fixed SMS setting should not wait for the outbox's backoff (up to an hour)
+    if (provider.update(c)) outbox.retryNow();
     if (c.pbx.listen.host !== listen.host || c.pbx.listen.port !== listen.port) log.warn('pbx.ini listen changed: restart the appliance to apply it');
     if (c.pbx.rtp.portMin !== pool.min || c.pbx.rtp.portMax !== pool.max) log.warn('pbx.ini RTP ports changed: restart the appliance to apply it');
     const key = JSON.stringify([c.xmlNumber, c.pbx.register, c.pbx.pbx, c.pbx.domain, c.pbx.username, c.pbx.password]);

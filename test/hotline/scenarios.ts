@@ -1,0 +1,254 @@
+/**
+ * SIPp scenarios for the hotline's end-to-end tests, generated with the
+ * timings inlined (SIPp cannot take pause lengths from the command line
+ * except the single `-d`). Callers dial the appliance through the PBX and
+ * send RFC 4733 DTMF from SIPp's own pcaps; technicians REGISTER at the PBX
+ * first, then handle the one INVITE the way the test wants.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const HEAD = `<?xml version="1.0" encoding="ISO-8859-1" ?>\n<!DOCTYPE scenario SYSTEM "sipp.dtd">\n`;
+const SDP = `v=0
+o=sipp 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+s=-
+c=IN IP[media_ip_type] [media_ip]
+t=0 0
+m=audio [media_port] RTP/AVP 8 0 101
+a=rtpmap:8 PCMA/8000
+a=rtpmap:0 PCMU/8000
+a=rtpmap:101 telephone-event/8000
+a=fmtp:101 0-16
+a=ptime:20
+a=sendrecv`;
+
+const ok200 = (extra = '') => `<send><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+${extra}Content-Length: 0
+]]></send>`;
+
+const dtmfFile = (d: string): string => `/usr/share/sip-tester/dtmf_2833_${d === '#' ? 'pound' : d === '*' ? 'star' : d}.pcap`;
+
+export interface CallerScenario {
+  /** Digits sent after the answer, one every 600 ms (RFC 4733 from SIPp's pcaps). */
+  digits: string;
+  /** Wait before the first digit (ms). */
+  firstDigitMs?: number;
+  /** Hang up this long after the last digit; undefined: wait for the appliance's BYE. */
+  hangupAfterMs?: number;
+  /** Caller number in From. */
+  from?: string;
+  /** Stream this audio file (a pcap of RTP) after the digits, e.g. a tone. */
+  audioPcap?: string;
+}
+
+export function callerScenario(o: CallerScenario): string {
+  const from = o.from ?? '03472619287';
+  const digits = [...o.digits]
+    .map((d) => `<nop><action><exec play_pcap_audio="${dtmfFile(d)}"/></action></nop>\n  <pause milliseconds="600"/>`)
+    .join('\n  ');
+  const audio = o.audioPcap ? `<nop><action><exec play_pcap_audio="${o.audioPcap}"/></action></nop>` : '';
+  const end =
+    o.hangupAfterMs === undefined
+      ? `<recv request="BYE" timeout="180000"/>\n  ${ok200()}\n  <nop><action><log message="OUTCOME released-by-appliance"/></action></nop>`
+      : `<pause milliseconds="${o.hangupAfterMs}"/>
+  <send retrans="500"><![CDATA[
+BYE [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+[routes]
+From: "caller" <sip:${from}@[local_ip]:[local_port]>;tag=[pid]SIPpTag09[call_number]
+To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+Call-ID: [call_id]
+CSeq: 2 BYE
+Contact: <sip:${from}@[local_ip]:[local_port]>
+Max-Forwards: 70
+Content-Length: 0
+]]></send>
+  <recv response="200"/>
+  <nop><action><log message="OUTCOME caller-hung-up"/></action></nop>`;
+  return `${HEAD}<scenario name="hotline caller">
+  <send retrans="500"><![CDATA[
+INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: "caller" <sip:${from}@[local_ip]:[local_port]>;tag=[pid]SIPpTag09[call_number]
+To: <sip:[service]@[remote_ip]:[remote_port]>
+Call-ID: [call_id]
+CSeq: 1 INVITE
+Contact: <sip:${from}@[local_ip]:[local_port]>
+Max-Forwards: 70
+Content-Type: application/sdp
+Content-Length: [len]
+
+${SDP}
+]]></send>
+  <recv response="100" optional="true"/>
+  <recv response="180" optional="true"/>
+  <recv response="183" optional="true"/>
+  <recv response="200" rtd="true" rrs="true"/>
+  <send><![CDATA[
+ACK [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+[routes]
+From: "caller" <sip:${from}@[local_ip]:[local_port]>;tag=[pid]SIPpTag09[call_number]
+To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+Call-ID: [call_id]
+CSeq: 1 ACK
+Contact: <sip:${from}@[local_ip]:[local_port]>
+Max-Forwards: 70
+Content-Length: 0
+]]></send>
+  <pause milliseconds="${o.firstDigitMs ?? 1000}"/>
+  ${digits}
+  ${audio}
+  ${end}
+</scenario>
+`;
+}
+
+const REGISTER = (user: string) => `<send retrans="500"><![CDATA[
+REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:${user}@[remote_ip]>;tag=reg[pid]
+To: <sip:${user}@[remote_ip]>
+Call-ID: reg-[call_id]
+CSeq: 1 REGISTER
+Contact: <sip:${user}@[local_ip]:[local_port]>
+Expires: 300
+Max-Forwards: 70
+Content-Length: 0
+]]></send>
+  <recv response="200"/>
+  <nop><action><log message="REGISTERED ${user}"/></action></nop>`;
+
+export type TechnicianMode =
+  | { kind: 'answer'; afterMs: number; hangupAfterMs?: number }
+  | { kind: 'busy' }
+  | { kind: 'ring' };
+
+/** A technician phone (desk or mobile) on SIPp: REGISTER, then one INVITE. */
+export function technicianScenario(user: string, mode: TechnicianMode): string {
+  const ringing = `<send><![CDATA[
+SIP/2.0 180 Ringing
+[last_Via:]
+[last_Record-Route:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:${user}@[local_ip]:[local_port];transport=[transport]>
+Content-Length: 0
+]]></send>`;
+  const cancelled = `<label id="cancelled"/>
+  ${ok200()}
+  <send><![CDATA[
+SIP/2.0 487 Request Terminated
+Via: [$via]
+From: [$from]
+To: [$to];tag=[pid]SIPpTag01[call_number]
+Call-ID: [$callid]
+CSeq: [$cseqnum] INVITE
+Content-Length: 0
+]]></send>
+  <recv request="ACK"/>
+  <nop><action><log message="OUTCOME cancelled"/></action></nop>`;
+  const saveInvite = `<action>
+      <ereg regexp=".*" search_in="hdr" header="Via:" assign_to="via"/>
+      <ereg regexp=".*" search_in="hdr" header="From:" assign_to="from"/>
+      <ereg regexp=".*" search_in="hdr" header="To:" assign_to="to"/>
+      <ereg regexp=".*" search_in="hdr" header="Call-ID:" assign_to="callid"/>
+      <ereg regexp="[0-9]+" search_in="hdr" header="CSeq:" assign_to="cseqnum"/>
+    </action>`;
+  let body: string;
+  if (mode.kind === 'busy') {
+    body = `<recv request="INVITE"/>
+  <send><![CDATA[
+SIP/2.0 486 Busy Here
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+]]></send>
+  <recv request="ACK"/>
+  <nop><action><log message="OUTCOME busy"/></action></nop>`;
+  } else if (mode.kind === 'ring') {
+    body = `<recv request="INVITE">
+    ${saveInvite}
+  </recv>
+  ${ringing}
+  <recv request="CANCEL" timeout="180000"/>
+  ${cancelled}`;
+  } else {
+    const after =
+      mode.hangupAfterMs === undefined
+        ? `<recv request="BYE" timeout="180000"/>\n  ${ok200()}\n  <nop><action><log message="OUTCOME released-by-appliance"/></action></nop>`
+        : `<pause milliseconds="${mode.hangupAfterMs}"/>
+  <send retrans="500"><![CDATA[
+BYE [$contact] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+Route: [$rr]
+From: [$to];tag=[pid]SIPpTag01[call_number]
+To: [$from]
+Call-ID: [$callid]
+CSeq: 1 BYE
+Max-Forwards: 70
+Content-Length: 0
+]]></send>
+  <recv response="200"/>
+  <nop><action><log message="OUTCOME technician-hung-up"/></action></nop>`;
+    body = `<recv request="INVITE">
+    <action>
+      <ereg regexp=".*" search_in="hdr" header="Via:" assign_to="via"/>
+      <ereg regexp=".*" search_in="hdr" header="From:" assign_to="from"/>
+      <ereg regexp=".*" search_in="hdr" header="To:" assign_to="to"/>
+      <ereg regexp=".*" search_in="hdr" header="Call-ID:" assign_to="callid"/>
+      <ereg regexp="[0-9]+" search_in="hdr" header="CSeq:" assign_to="cseqnum"/>
+      <ereg regexp="sip:[^>]*" search_in="hdr" header="Contact:" assign_to="contact"/>
+      <ereg regexp=".*" search_in="hdr" header="Record-Route:" assign_to="rr"/>
+    </action>
+  </recv>
+  ${ringing}
+  <recv request="CANCEL" timeout="${mode.afterMs}" ontimeout="answer" next="cancelled"/>
+  ${cancelled}
+  <nop next="end"/>
+  <label id="answer"/>
+  <send retrans="500"><![CDATA[
+SIP/2.0 200 OK
+Via: [$via]
+Record-Route: [$rr]
+From: [$from]
+To: [$to];tag=[pid]SIPpTag01[call_number]
+Call-ID: [$callid]
+CSeq: [$cseqnum] INVITE
+Contact: <sip:${user}@[local_ip]:[local_port];transport=[transport]>
+Content-Type: application/sdp
+Content-Length: [len]
+
+${SDP}
+]]></send>
+  <recv request="ACK"/>
+  <nop><action><log message="ANSWERED ${user}"/></action></nop>
+  ${after}`;
+  }
+  return `${HEAD}<scenario name="technician ${user} ${mode.kind}">
+  ${REGISTER(user)}
+  ${body}
+  <label id="end"/>
+</scenario>
+`;
+}
+
+/** Write a scenario to a temp file and return its path. */
+export function scenarioFile(name: string, xml: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tl-sipp-'));
+  const p = join(dir, `${name}.xml`);
+  writeFileSync(p, xml);
+  return p;
+}
