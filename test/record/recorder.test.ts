@@ -36,7 +36,7 @@ t.test('a recorded call opens in tshark as RTP both ways and converts to a 1 kHz
 
   const caps = execFileSync('capinfos', ['-c', '-M', '-E', rec.path], { encoding: 'utf8' });
   t.match(caps, new RegExp(`Number of packets:\\s+${packets.length}\\n`), 'capinfos counts every packet');
-  t.match(caps, /File encapsulation:\s+ether\n/, "link type Ethernet");
+  t.match(caps, /File encapsulation:\s+ether\n/, 'link type Ethernet');
   const fields = tshark(['-r', rec.path, ...decodeAs, '-T', 'fields', '-e', 'udp.srcport', '-e', 'udp.dstport', '-e', 'rtp.p_type', '-e', 'rtp.ssrc', '-e', 'eth.src']);
   const rows = fields.trim().split('\n').map((l) => l.split('\t'));
   t.equal(rows.length, packets.length);
