@@ -1,0 +1,150 @@
+// The appliance side of bench/relay-record.mjs: the real media classes from
+// src/, bundled by esbuild into a temp dir at the start of the benchmark and
+// run as a child process (driven over IPC). Not runnable unbundled.
+//
+// One SIP-less "call" is wired as src/hotline/emergency-call.ts does it: the
+// caller leg and the technician leg are RtpSessions on PortPool ports, a
+// Relay bridges them, and every packet received and sent on both goes
+// through a tap (tapFor) into the call's own recorder (createCallRecorder),
+// which writes a pcap into the recording folder.
+//
+// With `workers` > 1 the calls are spread over that many worker threads,
+// each running the same code on its share of the calls (a measurement for
+// the "spread calls over worker threads" proposal; the appliance itself runs
+// one event loop).
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { PortPool } from '../src/media/port-pool.ts';
+import { RtpSession } from '../src/media/rtp-session.ts';
+import { Relay } from '../src/media/relay.ts';
+import { createCallRecorder, recordingName } from '../src/record/recorder.ts';
+import { createLogger } from '../src/util/log.ts';
+
+const log = createLogger({ write: (l) => process.stderr.write(l) }, 'warn', 'harness: ');
+
+function media(port) {
+  return { remote: { address: '127.0.0.1', port }, codec: 'PCMA', payloadType: 8, ptime: 20, remoteDirection: 'sendrecv', hold: false };
+}
+
+/** The recording tap of one leg, as EmergencyCall.tapFor(peer) builds it. */
+function tapFor(call, peer) {
+  return (dir, packet, local, remote, timeMs) => {
+    const r = call.recorder;
+    if (!r) return;
+    if (dir === 'in') r.packet(peer, remote, local, packet, timeMs);
+    else r.packet('appliance', local, remote, packet, timeMs, peer);
+  };
+}
+
+/** Open calls `first..first+count-1`; genPorts[2i] / [2i+1] = call i's caller / technician. */
+async function openCalls({ first, count, genPorts, portMin, portMax, recDir }) {
+  const pool = new PortPool({ min: portMin, max: portMax, bindAddress: '127.0.0.1', log });
+  const start = new Date();
+  const calls = [];
+  for (let i = first; i < first + count; i++) {
+    const call = { recorder: createCallRecorder({ dir: recDir, name: recordingName(start, i + 1), logger: log }) };
+    call.caller = new RtpSession(await pool.allocate(), media(genPorts[2 * i]), { log, tap: tapFor(call, 'caller') });
+    call.technician = new RtpSession(await pool.allocate(), media(genPorts[2 * i + 1]), { log, tap: tapFor(call, 'technician') });
+    call.relay = new Relay(call.caller, call.technician).start();
+    calls.push(call);
+  }
+  return calls;
+}
+
+/** Release as EmergencyCall.finish() does: relay, legs, then the recorder. */
+async function closeCalls(calls) {
+  for (const c of calls) c.relay.stop();
+  for (const c of calls) {
+    c.caller.close();
+    c.technician.close();
+  }
+  await Promise.all(calls.map((c) => c.recorder.close()));
+  const sum = { relayed: 0, recorded: 0, recDropped: 0, recBytes: 0, recWrites: 0, recFailures: 0, sessionDropped: 0 };
+  for (const c of calls) {
+    sum.relayed += c.relay.stats.aToB + c.relay.stats.bToA;
+    sum.recorded += c.recorder.stats.packets;
+    sum.recDropped += c.recorder.stats.dropped;
+    sum.recBytes += c.recorder.stats.bytesWritten;
+    sum.recWrites += c.recorder.stats.writes;
+    if (c.recorder.stats.failure) sum.recFailures++;
+    sum.sessionDropped += c.caller.stats.dropped + c.technician.stats.dropped;
+  }
+  return sum;
+}
+
+function addSums(a, b) {
+  const out = { ...a };
+  for (const k of Object.keys(b)) out[k] = (out[k] ?? 0) + b[k];
+  return out;
+}
+
+/** Worker thread: its share of calls, driven by {open} / {close} messages. */
+async function workerMain() {
+  const calls = await openCalls(workerData);
+  const eld = monitorEventLoopDelay({ resolution: 1 });
+  eld.enable();
+  parentPort.postMessage({ ports: calls.flatMap((c) => [c.caller.local.port, c.technician.local.port]) });
+  parentPort.once('message', async () => {
+    eld.disable();
+    const sum = await closeCalls(calls);
+    parentPort.postMessage({ sum: { ...sum, eldP99Ms: eld.percentile(99) / 1e6, eldMaxMs: eld.max / 1e6 } });
+  });
+}
+
+async function mainProcess() {
+  const setup = await new Promise((resolve) => process.once('message', (m) => resolve(m.setup)));
+  const { calls: n, workers = 1 } = setup;
+  const eld = monitorEventLoopDelay({ resolution: 1 });
+  let close;
+  let ports;
+  if (workers <= 1) {
+    const calls = await openCalls({ ...setup, first: 0, count: n });
+    ports = calls.flatMap((c) => [c.caller.local.port, c.technician.local.port]);
+    close = async () => ({ ...(await closeCalls(calls)), eldP99Ms: eld.percentile(99) / 1e6, eldMaxMs: eld.max / 1e6 });
+  } else {
+    // each worker gets its share of calls and its own slice of the port range
+    const span = Math.floor((setup.portMax - setup.portMin + 1) / workers) & ~1;
+    const threads = [];
+    ports = [];
+    for (let w = 0, first = 0; w < workers; w++) {
+      const count = Math.floor(n / workers) + (w < n % workers ? 1 : 0);
+      const wd = { ...setup, first, count, portMin: setup.portMin + w * span, portMax: setup.portMin + (w + 1) * span - 1 };
+      const t = new Worker(new URL(import.meta.url), { workerData: wd });
+      t.on('error', (e) => log.error(`worker ${w}: ${e.stack ?? e}`));
+      const msg = await new Promise((resolve) => t.once('message', resolve));
+      ports.push(...msg.ports);
+      threads.push(t);
+      first += count;
+    }
+    close = async () => {
+      let sum = {};
+      for (const t of threads) {
+        t.postMessage('close');
+        const msg = await new Promise((resolve) => t.once('message', resolve));
+        sum = addSums(sum, msg.sum);
+        await t.terminate();
+      }
+      return { ...sum, eldP99Ms: sum.eldP99Ms / threads.length, eldMaxMs: sum.eldMaxMs / threads.length };
+    };
+  }
+  eld.enable();
+  process.send({ ports });
+  process.once('message', async () => {
+    eld.disable();
+    const sum = await close();
+    process.send({ sum, rssAfter: process.memoryUsage().rss });
+    process.disconnect();
+  });
+}
+
+if (isMainThread) {
+  mainProcess().catch((e) => {
+    log.error(`harness failed: ${e instanceof Error ? e.stack : e}`);
+    process.exit(1);
+  });
+} else {
+  workerMain().catch((e) => {
+    log.error(`harness worker failed: ${e instanceof Error ? e.stack : e}`);
+    process.exit(1);
+  });
+}
