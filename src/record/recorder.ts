@@ -109,6 +109,8 @@ class PcapCallRecorder implements CallRecorder {
   private full: Buffer[] = [];
   private buffered = 0;
   private queued = 0;
+  /** File size after the last fully written flush: always the end of a whole record. */
+  private committed = 0;
   private slowWarned = false;
   private ipId = 0;
   private readonly fh: Promise<FileHandle | undefined>;
@@ -261,17 +263,20 @@ class PcapCallRecorder implements CallRecorder {
         if (todo > 0) left = skipBytes(left, bytesWritten);
       }
       if (this.fsync) await fh.datasync();
+      this.committed = this.stats.bytesWritten;
     } catch (e) {
       await this.failWrite(fh, e);
     }
   }
 
-  /** Cut the file back to its last whole record, so it stays a valid pcap. */
+  /** Cut a partly written flush off, so the file ends on a whole record and stays a valid pcap. */
   private async failWrite(fh: FileHandle, e: unknown): Promise<void> {
     this.fail(e);
-    const good = this.stats.bytesWritten;
+    const good = this.committed;
+    if (this.stats.bytesWritten === good) return;
     try {
       await fh.truncate(good);
+      this.stats.bytesWritten = good;
     } catch (te) {
       this.log.debug(`recording ${this.path}: could not cut back to ${good} bytes: ${errText(te)}`);
     }

@@ -1,5 +1,6 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
+import { build } from 'esbuild';
 import { existsSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { memoryLogger } from '../../src/util/log.js';
@@ -230,4 +231,24 @@ t.test('IPv6 endpoints are framed as IPv6 with a valid UDP checksum, and convert
   t.equal(runCli(cli, [rec.path, wav]).status, 0);
   t.ok(Math.abs(dominantFreq(wav, 1) - 1000) < 20);
   t.ok(Math.abs(dominantFreq(wav, 2) - 440) < 20);
+});
+
+t.test('a card that fills up mid-call: one error line, the file cut back to its last whole record', async (t) => {
+  const dir = tempDir(t);
+  const child = join(dir, 'child.cjs');
+  await build({ entryPoints: ['test/record/fill-card-child.ts'], outfile: child, bundle: true, platform: 'node', format: 'cjs', logLevel: 'warning' });
+  // ulimit -f 64: at most 64 KiB per file, like a card with 64 KiB left: a write is cut short, the next gets EFBIG
+  const out = execFileSync('bash', ['-c', 'ulimit -f 64 && exec "$0" "$@"', process.execPath, child, dir, 'limited.pcap'], { encoding: 'utf8' });
+  const r = JSON.parse(out) as { stats: { packets: number; bytesWritten: number; dropped: number; failure?: string }; lines: string[]; threw: number; path: string };
+  t.equal(r.threw, 0, 'packet() never threw');
+  const errors = r.lines.filter((l) => / ERROR /.test(l));
+  t.equal(errors.length, 1, 'one error line');
+  t.match(errors[0], /recording .*limited\.pcap stopped: EFBIG/);
+  const size = statSync(r.path).size;
+  t.ok(size <= 65536 && size > 30000, `file kept what fitted (${size} bytes)`);
+  t.equal(size, r.stats.bytesWritten, 'stats match the file');
+  const cap = readCapture(readFileSync(r.path));
+  t.equal(cap.truncated, undefined, 'no partial record at the end');
+  t.ok(cap.packets.length > 100 && cap.packets.length < 1000, `${cap.packets.length} whole packets readable`);
+  t.ok(r.stats.dropped > 0);
 });
