@@ -27,6 +27,7 @@ export interface DialogHost {
   /** Outside any transaction: ACK for 2xx, 2xx retransmissions. */
   sendRaw(msg: SipRequest, dest: Endpoint): void;
   sendResponse(res: SipResponse): void;
+  coreRetransmissions: number;
   forget(dialog: Dialog): void;
 }
 
@@ -184,14 +185,19 @@ export class Dialog extends TypedEmitter<DialogEvents> {
   handleSuccessRetransmission(res: SipResponse): void {
     const seq = cseqOf(res)?.seq;
     const ack = seq === undefined ? undefined : this.acks.get(seq);
-    if (ack) this.host.sendRaw(ack, this.nextHop);
+    if (!ack) return;
+    this.host.coreRetransmissions++;
+    this.host.sendRaw(ack, this.nextHop);
   }
 
   /** UAS: retransmit `res` (already sent once) until the ACK; resolves true on ACK, false on 64*T1. */
   expectAck(seq: number, res: SipResponse): Promise<boolean> {
     return new Promise((resolve) => {
       const retx = new SuccessRetransmitter(
-        () => this.host.sendResponse(res),
+        () => {
+          this.host.coreRetransmissions++;
+          this.host.sendResponse(res);
+        },
         this.host.timers,
         () => {
           this.pending2xx.delete(seq);

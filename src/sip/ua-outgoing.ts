@@ -160,8 +160,12 @@ export class OutgoingInviteImpl extends TypedEmitter<OutgoingInviteEvents> imple
     return d;
   }
 
-  /** A 2xx from another fork (or after we gave up): ACK it and hang it up. */
+  /** A 2xx outside its transaction and dialog: a retransmission for our (closed) dialog gets its ACK again; another fork's is ACKed and hung up. */
   lateSuccess(res: SipResponse): void {
+    if (this.dialog && this.dialog.remoteTag === tagOf(res.headers.get('to'))) {
+      this.dialog.handleSuccessRetransmission(res);
+      return;
+    }
     const d = this.createDialog(res);
     d.sendAck(this.cseq);
     this.host.logger.info(`extra 2xx for ${this.callId.slice(0, 12)} (To tag ${tagOf(res.headers.get('to'))}): ACK + BYE`);

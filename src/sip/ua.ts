@@ -114,9 +114,13 @@ export class UserAgent {
     await this.transport.stop();
   }
 
-  get stats(): { dialogs: number; clients: number; servers: number; outgoing: number; incoming: number } {
-    return { dialogs: this.dialogs.size, outgoing: this.outgoing.size, incoming: this.incoming.size, ...this.layer.size };
+  /** Live objects, and retransmissions by transactions and by the core (2xx and ACK for 2xx, §13.3.1.4 / §13.2.2.4). */
+  get stats(): { dialogs: number; clients: number; servers: number; outgoing: number; incoming: number; retransmissions: number; coreRetransmissions: number } {
+    return { dialogs: this.dialogs.size, outgoing: this.outgoing.size, incoming: this.incoming.size, ...this.layer.size, retransmissions: this.layer.retransmissions, coreRetransmissions: this.coreRetransmissions };
   }
+
+  /** 2xx retransmissions and re-sent ACKs (counted by dialogs). */
+  coreRetransmissions = 0;
 
   invite(opts: InviteOptions): OutgoingInvite {
     const o = new OutgoingInviteImpl(this, opts);

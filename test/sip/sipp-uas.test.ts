@@ -47,6 +47,7 @@ t.test('we call SIPp, it answers, we hang up', async (t) => {
   const r = await s.result();
   t.equal(r.code, 0, r.code === 0 ? 'SIPp rc 0' : r.output.slice(-2000));
   t.match(r.logs, /OFFER s=our-offer FROM\s+"Hotline" <sip:799@127\.0\.0\.1>;tag=/);
+  t.equal(r.counters.find((c) => c.message === 'ACK')?.messages, 1, 'SIPp got our ACK');
   t.equal(ua.ua.stats.dialogs, 0);
 });
 

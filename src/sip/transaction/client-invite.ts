@@ -69,6 +69,7 @@ export class InviteClientTransaction {
   private inCalling(i: InviteClientInput): void {
     if (i.kind === 'timer-A') {
       // §17.1.1.2: retransmit, double the interval (no cap for Timer A).
+      this.ctx.retransmitted();
       this.transmit(this.request);
       this.intervalA *= 2;
       this.timers.start('A', this.intervalA, () => this.input({ kind: 'timer-A' }));
@@ -114,7 +115,10 @@ export class InviteClientTransaction {
 
   private inCompleted(i: InviteClientInput): void {
     // §17.1.1.2: final-response retransmissions are answered with the same ACK, not passed up.
-    if (i.kind === '3xx-6xx' && this.ack) this.transmit(this.ack);
+    if (i.kind === '3xx-6xx' && this.ack) {
+      this.ctx.retransmitted();
+      this.transmit(this.ack);
+    }
     else if (i.kind === 'timer-D' || i.kind === 'transport-error' || i.kind === 'abandon') this.enter('terminated');
   }
 

@@ -56,7 +56,7 @@ export class NonInviteClientTransaction {
   private inTrying(i: NonInviteClientInput): void {
     if (i.kind === 'timer-E') {
       // §17.1.2.2: retransmit, doubling the interval up to T2.
-      this.transmit();
+      this.retransmit();
       this.intervalE = Math.min(2 * this.intervalE, this.ctx.timers.T2);
       this.stateTimers.start('E', this.intervalE, () => this.input({ kind: 'timer-E' }));
       return;
@@ -72,7 +72,7 @@ export class NonInviteClientTransaction {
   private inProceeding(i: NonInviteClientInput): void {
     if (i.kind === 'timer-E') {
       // §17.1.2.2: in Proceeding the retransmit interval is T2.
-      this.transmit();
+      this.retransmit();
       this.stateTimers.start('E', this.ctx.timers.T2, () => this.input({ kind: 'timer-E' }));
       return;
     }
@@ -124,6 +124,11 @@ export class NonInviteClientTransaction {
     this.timerF.clearAll();
     this.state = 'terminated';
     this.ctx.terminated(this.key);
+  }
+
+  private retransmit(): void {
+    this.ctx.retransmitted();
+    this.transmit();
   }
 
   private transmit(): void {

@@ -15,6 +15,8 @@ export interface TransactionContext {
   sendResponse(res: SipResponse, onError?: (err: Error) => void): void;
   readonly timers: TimerValues;
   readonly logger: Logger;
+  /** Counts a retransmission (timer A/E/G, or an answer to a retransmitted request). */
+  retransmitted(): void;
   /** Called once when a transaction reaches Terminated (the layer forgets it). */
   terminated(key: string): void;
 }

@@ -26,6 +26,8 @@ export class TransactionLayer {
   private readonly clients = new Map<string, ClientTransaction>();
   private readonly servers = new Map<string, ServerTransaction>();
   private readonly ctx: TransactionContext;
+  /** Retransmissions sent by all transactions so far (timers A, E, G and answers to retransmitted requests). */
+  retransmissions = 0;
 
   constructor(opts: TransactionLayerOptions) {
     this.ctx = {
@@ -33,6 +35,9 @@ export class TransactionLayer {
       sendResponse: opts.sendResponse,
       timers: opts.timers,
       logger: opts.logger,
+      retransmitted: () => {
+        this.retransmissions++;
+      },
       terminated: (key) => {
         this.clients.delete(key);
         this.servers.delete(key);

@@ -81,7 +81,7 @@ export class InviteServerTransaction {
         return;
       case 'request':
         // §17.2.1: a retransmitted INVITE gets the most recent provisional response again.
-        if (this.lastResponse) this.transmit(this.lastResponse);
+        if (this.lastResponse) this.retransmit(this.lastResponse);
         return;
       case 'tu-1xx':
         this.lastResponse = i.res;
@@ -115,12 +115,12 @@ export class InviteServerTransaction {
     switch (i.kind) {
       case 'timer-G':
         // §17.2.1: retransmit the final response, doubling up to T2.
-        if (this.lastResponse) this.transmit(this.lastResponse);
+        if (this.lastResponse) this.retransmit(this.lastResponse);
         this.intervalG = Math.min(2 * this.intervalG, this.ctx.timers.T2);
         this.timers.start('G', this.intervalG, () => this.input({ kind: 'timer-G' }));
         return;
       case 'request':
-        if (this.lastResponse) this.transmit(this.lastResponse);
+        if (this.lastResponse) this.retransmit(this.lastResponse);
         return;
       case 'ack':
         this.enter('confirmed');
@@ -166,6 +166,11 @@ export class InviteServerTransaction {
     this.timers.clearAll();
     this.state = 'terminated';
     this.ctx.terminated(this.key);
+  }
+
+  private retransmit(res: SipResponse): void {
+    this.ctx.retransmitted();
+    this.transmit(res);
   }
 
   private transmit(res: SipResponse): void {

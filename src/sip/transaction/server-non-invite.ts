@@ -64,7 +64,7 @@ export class NonInviteServerTransaction {
   private inProceeding(i: NonInviteServerInput): void {
     switch (i.kind) {
       case 'request':
-        if (this.lastResponse) this.transmit(this.lastResponse);
+        if (this.lastResponse) this.retransmit(this.lastResponse);
         return;
       case 'tu-1xx':
         this.lastResponse = i.res;
@@ -90,7 +90,7 @@ export class NonInviteServerTransaction {
 
   private inCompleted(i: NonInviteServerInput): void {
     // §17.2.2: retransmitted requests get the final response again; J ends the transaction.
-    if (i.kind === 'request' && this.lastResponse) this.transmit(this.lastResponse);
+    if (i.kind === 'request' && this.lastResponse) this.retransmit(this.lastResponse);
     else if (i.kind === 'timer-J' || i.kind === 'transport-error') this.enter('terminated');
   }
 
@@ -112,6 +112,11 @@ export class NonInviteServerTransaction {
     this.timers.clearAll();
     this.state = 'terminated';
     this.ctx.terminated(this.key);
+  }
+
+  private retransmit(res: SipResponse): void {
+    this.ctx.retransmitted();
+    this.transmit(res);
   }
 
   private transmit(res: SipResponse): void {
