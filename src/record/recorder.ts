@@ -13,7 +13,7 @@
  * one log line naming the file and the cause; the file is cut back to its
  * last whole record when possible. packet() never throws: the call goes on.
  */
-import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Endpoint } from '../sip/message.js';
 import { errText, type Logger } from '../util/log.js';
@@ -51,6 +51,7 @@ export interface RecorderStats {
 }
 
 export interface CallRecorder {
+  /** The file; gains a `_2`, `_3`... suffix if a recording of that name already exists (never overwritten). */
   readonly path: string;
   /**
    * Record one RTP packet. `role` = who SENT it; `to` = who receives it,
@@ -96,7 +97,7 @@ export function createCallRecorder(opts: CallRecorderOptions): CallRecorder {
 }
 
 class PcapCallRecorder implements CallRecorder {
-  readonly path: string;
+  path: string;
   readonly stats: RecorderStats = { packets: 0, bytesWritten: 0, writes: 0, dropped: 0, failure: undefined };
   private readonly log: Logger;
   private readonly maxBuffer: number;
@@ -147,7 +148,7 @@ class PcapCallRecorder implements CallRecorder {
   private async openFile(dir: string): Promise<FileHandle | undefined> {
     try {
       await mkdir(dir, { recursive: true });
-      const fh = await open(this.path, 'w', 0o644);
+      const fh = await this.openUnique();
       // The new name must survive a power cut too (best effort: FAT may refuse).
       await syncDir(dir).catch((e: unknown) => this.log.debug(`recording folder ${dir} not synced: ${errText(e)}`));
       this.log.info(`recording ${this.path}`);
@@ -155,6 +156,21 @@ class PcapCallRecorder implements CallRecorder {
     } catch (e) {
       this.fail(e);
       return undefined;
+    }
+  }
+
+  /** Never overwrite a recording: it may be the proof of an answer time. */
+  private async openUnique(): Promise<FileHandle> {
+    const base = this.path;
+    for (let n = 2; ; n++) {
+      try {
+        return await open(this.path, 'wx', 0o644);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || n > 99) throw e;
+        // Something that is not a file (a device: how the tests fake a full card) is written into
+        if (!(await stat(this.path)).isFile()) return open(this.path, 'w');
+        this.path = base.replace(/(\.pcap)?$/, `_${n}$1`);
+      }
     }
   }
 

@@ -252,3 +252,19 @@ t.test('a card that fills up mid-call: one error line, the file cut back to its 
   t.ok(cap.packets.length > 100 && cap.packets.length < 1000, `${cap.packets.length} whole packets readable`);
   t.ok(r.stats.dropped > 0);
 });
+
+t.test('an existing recording of the same name is never overwritten', async (t) => {
+  const dir = tempDir(t);
+  const first = createCallRecorder({ dir, name: 'same.pcap', logger: memoryLogger() });
+  const [a] = syntheticCall(Date.now());
+  first.packet(a.role, a.src, a.dst, a.rtp, a.timeMs);
+  await first.close();
+  const second = createCallRecorder({ dir, name: 'same.pcap', logger: memoryLogger() });
+  second.packet(a.role, a.src, a.dst, a.rtp, a.timeMs);
+  second.packet(a.role, a.src, a.dst, a.rtp, a.timeMs + 20);
+  await second.close();
+  t.equal(first.path, join(dir, 'same.pcap'));
+  t.equal(second.path, join(dir, 'same_2.pcap'));
+  t.equal(readCapture(readFileSync(first.path)).packets.length, 1, 'the first is intact');
+  t.equal(readCapture(readFileSync(second.path)).packets.length, 2);
+});
