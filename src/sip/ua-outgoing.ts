@@ -220,10 +220,14 @@ export class OutgoingInviteImpl extends TypedEmitter<OutgoingInviteEvents> imple
     this.timers.start('linger', 64 * this.host.timers.T1, () => this.host.outgoingDone(this));
   }
 
-  /** UA stop: no more timers. */
+  /** UA stop: no more timers; a call still being set up fails. */
   destroy(): void {
     this.timers.clearAll();
     this.tx?.destroy();
+    if (this.phase === 'calling') {
+      this.phase = 'failed';
+      this.emit('failed', undefined, 'UA stopped');
+    }
   }
 }
 

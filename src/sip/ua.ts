@@ -72,6 +72,7 @@ export class UserAgent {
   private readonly outgoing = new Map<string, OutgoingInviteImpl>();
   private readonly incoming = new Map<string, IncomingInviteImpl>();
   private stopped = false;
+  private readonly waiting = new Set<() => void>();
 
   constructor(private readonly opts: UaOptions) {
     this.timers = timerValues(opts.timers);
@@ -104,6 +105,7 @@ export class UserAgent {
   /** End every transaction, dialog and timer; close the socket. Idempotent. */
   async stop(): Promise<void> {
     this.stopped = true;
+    for (const abort of [...this.waiting]) abort();
     for (const o of this.outgoing.values()) o.destroy();
     this.outgoing.clear();
     this.incoming.clear();
@@ -163,8 +165,15 @@ export class UserAgent {
   // ---- DialogHost / OutgoingHost / IncomingHost ----
 
   sendNonInvite(req: SipRequest, dest: Endpoint): Promise<SipResponse> {
-    return new Promise((resolve) => {
-      if (this.stopped) return resolve(localResponse(req, 503, 'UA stopped'));
+    return new Promise((resolveOnce) => {
+      // stop() settles what is still waiting, so no caller hangs on a destroyed transaction.
+      const abort = (): void => resolve(localResponse(req, 503, 'UA stopped'));
+      const resolve = (res: SipResponse): void => {
+        this.waiting.delete(abort);
+        resolveOnce(res);
+      };
+      if (this.stopped) return abort();
+      this.waiting.add(abort);
       try {
         this.layer.sendRequest(req, dest, {
           response: (res) => {
