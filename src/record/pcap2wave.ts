@@ -140,7 +140,7 @@ function splitByEndpoints(g: Candidate[]): [Candidate[], Candidate[]] {
 
 function toAudio(c: Candidate): AudioPacket {
   const r = c.rtp;
-  return { timeUs: c.timeUs, stream: `${r.ssrc}@${src(c)}`, seq: r.seq, timestamp: r.timestamp, law: G711_PT[r.payloadType], payload: r.payload };
+  return { timeUs: c.timeUs, stream: `${r.ssrc}@${src(c)}`, seq: r.seq, timestamp: r.timestamp, marker: r.marker, law: G711_PT[r.payloadType], payload: r.payload };
 }
 
 /** Decode placed packets into channels of equal length; overlapping audio adds up (saturating). */

@@ -7,12 +7,18 @@
  * (same sequence number) are ignored. Across streams (a new hunt hop, the
  * appliance switching from ringback to relayed audio) the arrival time
  * places each stream. A timestamp jump that disagrees with the arrival time
- * by more than RESYNC starts a new segment anchored on arrival again.
+ * by more than RESYNC (or MARKER_RESYNC on a marked packet) starts a new
+ * segment anchored on arrival again.
  */
 
 export const RATE = 8000;
 /** Disagreement between RTP time and arrival time that forces a re-anchor (samples). */
 const RESYNC = RATE; // 1 s: far beyond jitter and reordering, far below a hold or a source switch
+/**
+ * The same with the marker bit set (RFC 3551 §4.1: first packet of a talkspurt;
+ * relays set it when they switch sources under one SSRC): 60 ms is enough.
+ */
+const MARKER_RESYNC = RATE * 0.06;
 
 export interface AudioPacket {
   timeUs: number;
@@ -20,6 +26,7 @@ export interface AudioPacket {
   stream: string;
   seq: number;
   timestamp: number;
+  marker: boolean;
   law: 'PCMA' | 'PCMU';
   payload: Buffer;
 }
@@ -88,7 +95,8 @@ function segments(list: AudioPacket[], t0Us: number, st: StreamStats): Member[][
     maxExt = Math.max(maxExt, ext);
     minExt = Math.min(minExt, ext);
     const arrival = ((p.timeUs - t0Us) * RATE) / 1e6;
-    if (cur.length === 0 || Math.abs(anchorArrival + ((p.timestamp - anchorTs) | 0) - arrival) > RESYNC) {
+    const apart = Math.abs(anchorArrival + ((p.timestamp - anchorTs) | 0) - arrival);
+    if (cur.length === 0 || apart > RESYNC || (p.marker && apart > MARKER_RESYNC)) {
       if (cur.length) out.push(cur);
       cur = [];
       anchorTs = p.timestamp;

@@ -182,7 +182,7 @@ t.test('RTP parsing: version, CSRC, extension, padding, RTCP excluded', async (t
   t.equal(payloadTypeName(97), 'dynamic 97');
 });
 
-const pk = (seq: number, ts: number, timeMs: number, stream = 's'): AudioPacket => ({ timeUs: timeMs * 1000, stream, seq, timestamp: ts, law: 'PCMA', payload: Buffer.alloc(160) });
+const pk = (seq: number, ts: number, timeMs: number, stream = 's', marker = false): AudioPacket => ({ timeUs: timeMs * 1000, stream, seq, timestamp: ts, marker, law: 'PCMA', payload: Buffer.alloc(160) });
 
 t.test('timeline: RTP time within a stream, arrival across streams, resync on a jump, duplicates out', async (t) => {
   const list = [pk(1, 1000, 0), pk(3, 1320, 41), pk(2, 1160, 42), pk(2, 1160, 43), pk(4, 1480, 60)];
@@ -196,6 +196,11 @@ t.test('timeline: RTP time within a stream, arrival across streams, resync on a 
   const wrap = placeChannel([pk(65535, 0xffffff60, 0), pk(1, 0xa0, 40), pk(0, 0, 20)], 0);
   t.same(wrap.placed.map((p) => p.pos), [0, 320, 160], 'sequence and timestamp wrap');
   t.equal(wrap.stats[0].lost, 0);
+  // a relay switching sources under one SSRC: timestamps 300 ms off, marker set
+  const switched = placeChannel([pk(1, 0, 0), pk(2, 160, 20), pk(3, 160 + 2400, 40, 's', true), pk(4, 320 + 2400, 60)], 0);
+  t.same(switched.placed.map((p) => p.pos), [0, 160, 320, 480], 'a marked packet far from its arrival re-anchors');
+  const talkspurt = placeChannel([pk(1, 0, 0), pk(2, 160, 20), pk(3, 4000, 500, 's', true)], 0);
+  t.same(talkspurt.placed.map((p) => p.pos), [0, 160, 4000], 'a talkspurt after silence keeps its RTP position');
   const lost = placeChannel([pk(10, 0, 0), pk(14, 640, 80)], 0);
   t.equal(lost.stats[0].lost, 3);
 });
