@@ -1,0 +1,143 @@
+/**
+ * UDP transport (RFC 3261 §18) with a raw UDP socket as the peer: bind
+ * errors as one clear rejection, size bound before parsing, 400 with the
+ * parse error as reason, dropped garbage logged at a bounded rate,
+ * responses routed by received/rport (RFC 3581), handler errors contained.
+ */
+import t, { type Test } from 'tap';
+import { createSocket, type Socket } from 'node:dgram';
+import { SipTransport } from '../../src/sip/transport.js';
+import { UserAgent } from '../../src/sip/ua.js';
+import { memoryLogger } from '../../src/util/log.js';
+import { freePort } from '../lab/ports.js';
+
+async function transport(opts: { maxDatagram?: number } = {}): Promise<{ tr: SipTransport; log: ReturnType<typeof memoryLogger>; port: number }> {
+  const port = await freePort();
+  const log = memoryLogger();
+  const tr = new SipTransport({ host: '127.0.0.1', port, logger: log, ...opts });
+  await tr.start();
+  return { tr, log, port };
+}
+
+async function peer(t: Test): Promise<{ sock: Socket; port: number; next: (timeoutMs?: number) => Promise<string> }> {
+  const sock = createSocket('udp4');
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+  t.teardown(() => new Promise<void>((r) => sock.close(() => r())));
+  const queue: string[] = [];
+  const waiters: Array<(s: string) => void> = [];
+  sock.on('message', (m) => {
+    const w = waiters.shift();
+    if (w) w(m.toString());
+    else queue.push(m.toString());
+  });
+  return {
+    sock,
+    port: sock.address().port,
+    next: (timeoutMs = 5000) =>
+      new Promise<string>((resolve, reject) => {
+        const q = queue.shift();
+        if (q !== undefined) return resolve(q);
+        const timer = setTimeout(() => reject(new Error('no datagram')), timeoutMs);
+        waiters.push((s) => {
+          clearTimeout(timer);
+          resolve(s);
+        });
+      }),
+  };
+}
+
+function send(sock: Socket, port: number, text: string | Buffer): Promise<void> {
+  return new Promise((r) => sock.send(typeof text === 'string' ? Buffer.from(text) : text, port, '127.0.0.1', () => r()));
+}
+
+t.test('bind to a port in use: start() rejects with one message naming the address', async (t) => {
+  const { tr, port } = await transport();
+  t.teardown(() => tr.stop());
+  const second = new SipTransport({ host: '127.0.0.1', port, logger: memoryLogger() });
+  await t.rejects(second.start(), new RegExp(`cannot bind 127\\.0\\.0\\.1:${port}: EADDRINUSE`));
+  t.notOk(second.running);
+});
+
+t.test('bind to an address that is not ours: rejects with EADDRNOTAVAIL', async (t) => {
+  const tr = new SipTransport({ host: '192.0.2.1', port: 0, logger: memoryLogger() });
+  await t.rejects(tr.start(), /cannot bind 192\.0\.2\.1:0: EADDRNOTAVAIL/);
+});
+
+t.test('bind to a bad host name: rejects, never throws', async (t) => {
+  const tr = new SipTransport({ host: 'no such host!', port: 0, logger: memoryLogger() });
+  await t.rejects(tr.start(), /cannot bind no such host!:0/);
+});
+
+t.test('datagrams over the size bound are dropped before parsing and counted', async (t) => {
+  const { tr, log, port } = await transport({ maxDatagram: 1000 });
+  t.teardown(() => tr.stop());
+  let got = 0;
+  tr.onMessage = () => got++;
+  const p = await peer(t);
+  await send(p.sock, port, Buffer.alloc(5000, 0x41));
+  await send(p.sock, port, `OPTIONS sip:a@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${p.port};branch=z9hG4bKok\r\nFrom: <sip:b@127.0.0.1>;tag=1\r\nTo: <sip:a@127.0.0.1>\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`);
+  await t.resolves(new Promise<void>((r) => (tr.onMessage = () => (got++, r()))));
+  t.equal(tr.counters.oversize, 1);
+  t.equal(got, 1, 'only the small one reached the UA');
+  t.ok(log.lines.some((l) => /dropped datagram of 5000 bytes/.test(l)));
+});
+
+t.test('malformed request: 400 with the parse error as reason, routed to the source', async (t) => {
+  const { tr, port } = await transport();
+  t.teardown(() => tr.stop());
+  const p = await peer(t);
+  await send(p.sock, port, `INVITE sip:a@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${p.port};branch=z9hG4bKbad\r\nFrom: <sip:b@127.0.0.1>;tag=1\r\nTo: <sip:a@127.0.0.1>\r\nCall-ID: y\r\nCSeq: 1 INVITE\r\nMax-Forwards: banana\r\nContent-Length: 0\r\n\r\n`);
+  const res = await p.next();
+  t.match(res, /^SIP\/2\.0 400 Bad Request \(.+\)\r\n/);
+  t.match(res, /Call-ID: y/i);
+  t.equal(tr.counters.badRequestSent, 1);
+});
+
+t.test('garbage is dropped with one log line per second at most, counted, never answered', async (t) => {
+  const { tr, log, port } = await transport();
+  t.teardown(() => tr.stop());
+  const p = await peer(t);
+  for (let i = 0; i < 50; i++) await send(p.sock, port, `\x00\x01garbage ${i} \xff`);
+  await send(p.sock, port, '\r\n\r\n'); // keep-alive: silently ignored
+  await new Promise<void>((resolve) => {
+    const check = (): void => (tr.counters.received >= 51 ? resolve() : void setTimeout(check, 10));
+    check();
+  });
+  t.equal(tr.counters.malformed, 50);
+  t.equal(log.lines.filter((l) => /dropped unparsable/.test(l)).length, 1, 'one line for the burst');
+  await t.rejects(p.next(300), /no datagram/, 'nothing sent back');
+});
+
+t.test('responses go to received/rport (RFC 3581), not to the Via sent-by', async (t) => {
+  const { tr, port } = await transport();
+  const log = memoryLogger();
+  const ua = new UserAgent({ transport: tr, contactHost: '127.0.0.1', contactPort: port, logger: log });
+  await ua.start();
+  t.teardown(() => ua.stop());
+  const p = await peer(t);
+  await send(p.sock, port, `OPTIONS sip:a@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 10.9.9.9:9;branch=z9hG4bKrport;rport\r\nFrom: <sip:b@127.0.0.1>;tag=1\r\nTo: <sip:a@127.0.0.1>\r\nCall-ID: r\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`);
+  const res = await p.next();
+  t.match(res, /^SIP\/2\.0 200 OK/);
+  t.match(res, new RegExp(`Via: SIP/2\\.0/UDP 10\\.9\\.9\\.9:9;branch=z9hG4bKrport;rport=${p.port};received=127\\.0\\.0\\.1`, 'i'));
+  t.match(res, /Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, MESSAGE/i);
+});
+
+t.test('a handler that throws is logged and the transport keeps working', async (t) => {
+  const { tr, log, port } = await transport();
+  t.teardown(() => tr.stop());
+  let calls = 0;
+  tr.onMessage = () => {
+    calls++;
+    throw new Error('boom');
+  };
+  const p = await peer(t);
+  const msg = `OPTIONS sip:a@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${p.port};branch=z9hG4bKx\r\nFrom: <sip:b@127.0.0.1>;tag=1\r\nTo: <sip:a@127.0.0.1>\r\nCall-ID: z\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`;
+  await send(p.sock, port, msg);
+  await send(p.sock, port, msg);
+  await new Promise<void>((resolve) => {
+    const check = (): void => (calls >= 2 ? resolve() : void setTimeout(check, 10));
+    check();
+  });
+  t.equal(tr.counters.handlerErrors, 2);
+  t.ok(log.lines.some((l) => /ERROR .*boom/.test(l)));
+});
