@@ -6,8 +6,9 @@
  * times: packet k leaves at t0 + k·ptime, each timer is set to the next
  * target (never setInterval, whose errors accumulate), so the mean rate
  * stays exact whatever the timer jitter. After a long stall (event loop
- * blocked) it skips ahead rather than bursting, keeping the RTP timestamp
- * in step with real time.
+ * blocked) it resumes where it was instead of bursting the backlog: the
+ * schedule moves by the stall, no audio is lost, seq and timestamps stay
+ * consecutive (the receiver sees one late stretch, as with network jitter).
  */
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
@@ -53,7 +54,7 @@ export interface PromptPlayerOptions {
   now?: () => number;
 }
 
-/** More packets late than this (200 ms at 20 ms ptime) and the player skips ahead instead of bursting. */
+/** More packets late than this (200 ms at 20 ms ptime) and the schedule moves instead of bursting. */
 const MAX_BURST = 10;
 
 export class PromptPlayer extends EventEmitter<{ done: [reason: PlayEnd] }> {
@@ -66,8 +67,8 @@ export class PromptPlayer extends EventEmitter<{ done: [reason: PlayEnd] }> {
   private finished = false;
   /** Packets handed to the session. */
   sent = 0;
-  /** Packets skipped after stalls. */
-  skipped = 0;
+  /** Stalls after which the schedule was moved. */
+  stalls = 0;
 
   constructor(
     private readonly session: RtpSession,
@@ -113,8 +114,8 @@ export class PromptPlayer extends EventEmitter<{ done: [reason: PlayEnd] }> {
     const now = this.now();
     let due = Math.floor((now - this.t0) / ptime) + 1 - this.k;
     if (due > MAX_BURST) {
-      this.skipped += due - 1;
-      this.k += due - 1;
+      this.stalls++;
+      this.t0 += (due - 1) * ptime;
       due = 1;
     }
     for (let i = 0; i < due; i++) {
