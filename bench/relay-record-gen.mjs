@@ -18,7 +18,7 @@
 // between the window's edges; and the generator's own CPU and lateness
 // against its schedule (is the generator the bottleneck?).
 import { createSocket } from 'node:dgram';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
 const PERIOD_MS = 20;
@@ -38,14 +38,31 @@ const nextMessage = (key) =>
     process.on('message', h);
   });
 
-/** utime + stime of a process in ms, and its RSS in bytes (Linux /proc). */
+/**
+ * Time the threads of a process spent runnable but waiting for a CPU, in ms
+ * (/proc/<pid>/task/<tid>/schedstat, 2nd field, ns): how much the machine's
+ * other load held the process back.
+ */
+function runQueueWaitMs(pid) {
+  let ns = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[1]);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return ns / 1e6;
+}
+
+/** utime + stime of a process in ms, its RSS in bytes, its run-queue wait in ms (Linux /proc). */
 function procSample(pid, clkTck) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from 3 (state) on
   const cpuMs = ((Number(f[11]) + Number(f[12])) * 1000) / clkTck; // fields 14 and 15
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const rss = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) * 1024;
-  return { cpuMs, rss };
+  return { cpuMs, rss, waitMs: runQueueWaitMs(pid) };
 }
 
 function bind() {
@@ -77,6 +94,14 @@ async function main() {
   }
   send({ ports: socks.map((s) => s.address().port) });
   const { targets, relayPid } = await nextMessage('targets');
+  // connected sockets: no address lookup per send, and the kernel drops
+  // datagrams from anyone but the target (the relay answers from the port
+  // it was sent to: symmetric RTP)
+  let sendErrors = 0;
+  for (let e = 0; e < nEp; e++) {
+    socks[e].on('error', () => sendErrors++);
+    await new Promise((resolve) => socks[e].connect(targets[e], '127.0.0.1', resolve));
+  }
 
   // --- counters: index 0 = caller -> technician, 1 = technician -> caller
   const perDirCap = Math.ceil(((windowMs + PERIOD_MS) / PERIOD_MS) * calls) + 16;
@@ -120,7 +145,7 @@ async function main() {
     b.writeUInt32BE(0x5000_0000 + e, 8);
     b.writeUInt32BE(e, 20);
     b.writeUInt32BE(MAGIC, 24);
-    return { s, b, seq: (e * 7919) & 0xffff, ts: (e * 104729) >>> 0, to: targets[e], dir: e & 1 ? 1 : 0 };
+    return { s, b, seq: (e * 7919) & 0xffff, ts: (e * 104729) >>> 0, dir: e & 1 ? 1 : 0 };
   });
 
   const t0 = performance.now() + 50;
@@ -133,20 +158,16 @@ async function main() {
   let sample0;
   let sample1;
   let k = 0;
-  let sendErrors = 0;
-  const onSent = (err) => {
-    if (err) sendErrors++;
-  };
 
   await new Promise((resolve) => {
     const tick = () => {
       const now0 = performance.now();
       if (w0 === Infinity && now0 >= wStartDue) {
-        sample0 = { t: performance.now(), relay: relayPid ? procSample(relayPid, clkTck) : undefined, gen: process.cpuUsage() };
+        sample0 = { t: performance.now(), relay: relayPid ? procSample(relayPid, clkTck) : undefined, gen: process.cpuUsage(), genWait: runQueueWaitMs(process.pid) };
         w0 = sample0.t;
       }
       if (w0 !== Infinity && w1 === Infinity && now0 >= wEndDue) {
-        sample1 = { t: performance.now(), relay: relayPid ? procSample(relayPid, clkTck) : undefined, gen: process.cpuUsage() };
+        sample1 = { t: performance.now(), relay: relayPid ? procSample(relayPid, clkTck) : undefined, gen: process.cpuUsage(), genWait: runQueueWaitMs(process.pid) };
         w1 = sample1.t;
         resolve();
         return;
@@ -164,7 +185,7 @@ async function main() {
         const t = performance.now();
         b.writeDoubleBE(t, 12);
         if (t >= w0 && t < wEndDue) sentWin[ep.dir]++;
-        ep.s.send(b, 0, PKT_LEN, ep.to, '127.0.0.1', onSent);
+        ep.s.send(b, 0, PKT_LEN);
       }
       setTimeout(tick, Math.max(0, due(k) - performance.now()));
     };
@@ -200,6 +221,8 @@ async function main() {
       sendErrors,
       relayCpuMs: sample0.relay ? sample1.relay.cpuMs - sample0.relay.cpuMs : NaN,
       relayRss: sample1.relay ? sample1.relay.rss : NaN,
+      relayWaitPct: sample0.relay ? (sample1.relay.waitMs - sample0.relay.waitMs) / 10 / windowS : NaN,
+      genWaitPct: (sample1.genWait - sample0.genWait) / 10 / windowS,
       genCpuPct: genCpu / 10 / windowS,
       genLateP99: quantile(lateSorted, nLate, 0.99),
       genLateMax: nLate ? lateSorted[nLate - 1] : NaN,

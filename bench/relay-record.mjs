@@ -25,7 +25,7 @@ import { build } from 'esbuild';
 import { execFileSync, fork, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createCalls, startRtpengine } from './relay-record-ng.mjs';
@@ -44,6 +44,8 @@ const cfg = {
   graceMs: 1000,
   reps: opt('reps', 2),
   workers: opt('workers', 1),
+  spreadMs: opt('spread', 1) * 1000,
+  fsync: !flag('no-fsync'),
   threads: opt('threads', cpus().length),
   prof: flag('prof'),
   direct: !flag('no-direct'),
@@ -152,6 +154,7 @@ async function startGenerator(n) {
 async function measure(gen, targets, relayPid) {
   gen.send({ targets, relayPid });
   const { result } = await next(gen, 'result', cfg.warmupMs + cfg.windowMs + cfg.graceMs + 60_000);
+  result.load = loadavg()[0];
   await exited(gen);
   return result;
 }
@@ -164,11 +167,11 @@ async function runDirect(n) {
 async function runTicketline(n, bundle, label) {
   const recDir = mkdtempSync(join(work, 'rec-tl-'));
   const { gen, ports } = await startGenerator(n);
-  const count = 2 * n + 64;
+  const count = 4 * n + 64; // even ports only (RTP on even ports)
   const portMin = await freeRange(count);
   const execArgv = cfg.prof ? ['--cpu-prof', `--cpu-prof-dir=${join(here, '..', 'tmp', 'relay-record-prof')}`, `--cpu-prof-name=${label}.cpuprofile`] : [];
   const harness = track(fork(bundle, [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
-  harness.send({ setup: { calls: n, genPorts: ports, portMin, portMax: portMin + count - 1, recDir, workers: cfg.workers } });
+  harness.send({ setup: { calls: n, genPorts: ports, portMin, portMax: portMin + count - 1, recDir, workers: cfg.workers, spreadMs: cfg.spreadMs, fsync: cfg.fsync } });
   const relayPorts = (await next(harness, 'ports')).ports;
   const result = await measure(gen, relayPorts, harness.pid);
   harness.send('stop');
@@ -238,6 +241,9 @@ function row(name, n, r) {
     pps: pkts / res.windowS,
     genCpu: res.genCpuPct,
     genLate: res.genLateP99,
+    wait: res.relayWaitPct,
+    genWait: res.genWaitPct,
+    load: res.load,
     bad: res.misrouted + res.garbled + res.sendErrors,
     rec: r.rec,
     extra: r.extra,
@@ -245,17 +251,19 @@ function row(name, n, r) {
 }
 
 const header =
-  'relay         N  CPU µs/pkt  CPU %core  p50 ms  p99 ms  max ms  loss %  (c->t / t->c)   RSS MB  pkt/s out  gen CPU %  gen late p99 ms  pcaps';
+  'relay          N  CPU µs/pkt  CPU %core  p50 ms  p99 ms   max ms  loss %  (c->t / t->c)    RSS MB  out pkt/s  runq-wait %  gen CPU % / wait %  gen late p99  load1  recording';
 
 function line(r) {
-  const pc = r.rec ? `${r.rec.files} files ${f(r.rec.bytes / 1048576, 1)} MB` : '';
+  const pc = r.rec ? `${r.rec.files} pcaps ${f(r.rec.bytes / 1048576, 1)} MB` : '';
   return (
-    `${r.name.padEnd(11)} ${String(r.n).padStart(3)}  ${f(r.cpuUs).padStart(10)}  ${f(r.cpuPct, 1).padStart(9)}  ` +
-    `${f(r.p50, 3).padStart(6)}  ${f(r.p99, 3).padStart(6)}  ${f(r.max, 2).padStart(6)}  ${f(r.loss, 3).padStart(6)}  ` +
-    `(${f(r.lossCT, 3)} / ${f(r.lossTC, 3)})`.padEnd(16) +
-    ` ${f(r.rss, 1).padStart(6)}  ${f(r.pps, 0).padStart(9)}  ${f(r.genCpu, 1).padStart(9)}  ${f(r.genLate, 2).padStart(15)}  ${pc}` +
+    `${r.name.padEnd(13)} ${String(r.n).padStart(3)}  ${f(r.cpuUs).padStart(10)}  ${f(r.cpuPct, 1).padStart(9)}  ` +
+    `${f(r.p50, 3).padStart(6)}  ${f(r.p99, 3).padStart(6)}  ${f(r.max, 1).padStart(7)}  ${f(r.loss, 3).padStart(6)}  ` +
+    `(${f(r.lossCT, 3)} / ${f(r.lossTC, 3)})`.padEnd(17) +
+    ` ${f(r.rss, 1).padStart(6)}  ${f(r.pps, 0).padStart(9)}  ${f(r.wait, 1).padStart(11)}  ${`${f(r.genCpu, 1)} / ${f(r.genWait, 1)}`.padStart(18)}  ` +
+    `${f(r.genLate, 2).padStart(12)}  ${f(r.load, 1).padStart(5)}  ${pc}` +
     (r.bad ? `  ${r.bad} misrouted/garbled/send errors` : '') +
-    (r.extra.recDropped || r.extra.recFailures ? `  recorder dropped ${r.extra.recDropped}, failures ${r.extra.recFailures}` : '')
+    (r.extra.recDropped || r.extra.recFailures ? `  recorder dropped ${r.extra.recDropped}, failures ${r.extra.recFailures}` : '') +
+    (r.extra.eldP99Ms !== undefined ? `  event-loop delay p99 ${f(r.extra.eldP99Ms, 1)} ms` : '')
   );
 }
 
@@ -280,6 +288,9 @@ function summary(name, rows) {
     pps: mean(rows, 'pps'),
     genCpu: mean(rows, 'genCpu'),
     genLate: mean(rows, 'genLate'),
+    wait: mean(rows, 'wait'),
+    genWait: mean(rows, 'genWait'),
+    load: mean(rows, 'load'),
     bad: rows.reduce((s, r) => s + r.bad, 0),
     rec: undefined,
     extra: {},
