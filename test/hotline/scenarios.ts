@@ -2,8 +2,8 @@
  * SIPp scenarios for the hotline's end-to-end tests, generated with the
  * timings inlined (SIPp cannot take pause lengths from the command line
  * except the single `-d`). Callers dial the appliance through the PBX and
- * send RFC 4733 DTMF from SIPp's own pcaps; technicians REGISTER at the PBX
- * first, then handle the one INVITE the way the test wants.
+ * send RFC 4733 DTMF from SIPp's own pcaps; technicians (registered at the
+ * PBX by the test) handle the one INVITE the way the test wants.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -111,28 +111,25 @@ Content-Length: 0
 `;
 }
 
-const REGISTER = (user: string) => `<send retrans="500"><![CDATA[
-REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: <sip:${user}@[remote_ip]>;tag=reg[pid]
-To: <sip:${user}@[remote_ip]>
-Call-ID: reg-[call_id]
-CSeq: 1 REGISTER
-Contact: <sip:${user}@[local_ip]:[local_port]>
-Expires: 300
-Max-Forwards: 70
-Content-Length: 0
-]]></send>
-  <recv response="200"/>
-  <nop><action><log message="REGISTERED ${user}"/></action></nop>`;
-
 export type TechnicianMode =
   | { kind: 'answer'; afterMs: number; hangupAfterMs?: number }
   | { kind: 'busy' }
   | { kind: 'ring' };
 
-/** A technician phone (desk or mobile) on SIPp: REGISTER, then one INVITE. */
-export function technicianScenario(user: string, mode: TechnicianMode): string {
+/**
+ * The instant message the appliance sends at release comes with a Call-ID of
+ * its own, so SIPp runs it as a second "call" of the same scenario: the
+ * scenario starts with an optional MESSAGE that jumps to the `im` label.
+ */
+const RECEIVE_IM = `<label id="im"/>
+  ${ok200()}
+  <nop><action><log message="IM [$imfrom] [$imtext]"/></action></nop>`;
+const MAYBE_IM = `<recv request="MESSAGE" optional="true" next="im">
+    <action><ereg regexp=".+" search_in="body" assign_to="imtext"/><ereg regexp="sip:[^@>]*" search_in="hdr" header="From:" assign_to="imfrom"/></action>
+  </recv>`;
+
+/** A technician phone (desk or mobile) on SIPp: one INVITE, then (with `im`) the MESSAGE. Registered by the test (register.ts). */
+export function technicianScenario(user: string, mode: TechnicianMode, im = false): string {
   const ringing = `<send><![CDATA[
 SIP/2.0 180 Ringing
 [last_Via:]
@@ -144,25 +141,32 @@ SIP/2.0 180 Ringing
 Contact: <sip:${user}@[local_ip]:[local_port];transport=[transport]>
 Content-Length: 0
 ]]></send>`;
+  // The 487 answers the INVITE, so it carries the INVITE's Via headers (all of them: the PBX's and the caller's).
   const cancelled = `<label id="cancelled"/>
   ${ok200()}
   <send><![CDATA[
 SIP/2.0 487 Request Terminated
-Via: [$via]
-From: [$from]
-To: [$to];tag=[pid]SIPpTag01[call_number]
-Call-ID: [$callid]
+[$vias]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
 CSeq: [$cseqnum] INVITE
 Content-Length: 0
 ]]></send>
   <recv request="ACK"/>
   <nop><action><log message="OUTCOME cancelled"/></action></nop>`;
+  // SIPp refuses variables that are set but never used: capture only what the mode needs.
+  const byeFromUs = mode.kind === 'answer' && mode.hangupAfterMs !== undefined;
   const saveInvite = `<action>
-      <ereg regexp=".*" search_in="hdr" header="Via:" assign_to="via"/>
+      <ereg regexp="[0-9]+" search_in="hdr" header="CSeq:" assign_to="cseqnum"/>
+      <ereg regexp="Via: [[:print:]]*([[:cntrl:]]+Via: [[:print:]]*)*" search_in="msg" assign_to="vias"/>${
+        byeFromUs
+          ? `
       <ereg regexp=".*" search_in="hdr" header="From:" assign_to="from"/>
       <ereg regexp=".*" search_in="hdr" header="To:" assign_to="to"/>
-      <ereg regexp=".*" search_in="hdr" header="Call-ID:" assign_to="callid"/>
-      <ereg regexp="[0-9]+" search_in="hdr" header="CSeq:" assign_to="cseqnum"/>
+      <ereg regexp=".*" search_in="hdr" header="Call-ID:" assign_to="callid"/>`
+          : ''
+      }
     </action>`;
   let body: string;
   if (mode.kind === 'busy') {
@@ -191,9 +195,9 @@ Content-Length: 0
         ? `<recv request="BYE" timeout="180000"/>\n  ${ok200()}\n  <nop><action><log message="OUTCOME released-by-appliance"/></action></nop>`
         : `<pause milliseconds="${mode.hangupAfterMs}"/>
   <send retrans="500"><![CDATA[
-BYE [$contact] SIP/2.0
+BYE [next_url] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-Route: [$rr]
+[routes]
 From: [$to];tag=[pid]SIPpTag01[call_number]
 To: [$from]
 Call-ID: [$callid]
@@ -203,16 +207,8 @@ Content-Length: 0
 ]]></send>
   <recv response="200"/>
   <nop><action><log message="OUTCOME technician-hung-up"/></action></nop>`;
-    body = `<recv request="INVITE">
-    <action>
-      <ereg regexp=".*" search_in="hdr" header="Via:" assign_to="via"/>
-      <ereg regexp=".*" search_in="hdr" header="From:" assign_to="from"/>
-      <ereg regexp=".*" search_in="hdr" header="To:" assign_to="to"/>
-      <ereg regexp=".*" search_in="hdr" header="Call-ID:" assign_to="callid"/>
-      <ereg regexp="[0-9]+" search_in="hdr" header="CSeq:" assign_to="cseqnum"/>
-      <ereg regexp="sip:[^>]*" search_in="hdr" header="Contact:" assign_to="contact"/>
-      <ereg regexp=".*" search_in="hdr" header="Record-Route:" assign_to="rr"/>
-    </action>
+    body = `<recv request="INVITE" rrs="true">
+    ${saveInvite}
   </recv>
   ${ringing}
   <recv request="CANCEL" timeout="${mode.afterMs}" ontimeout="answer" next="cancelled"/>
@@ -221,12 +217,12 @@ Content-Length: 0
   <label id="answer"/>
   <send retrans="500"><![CDATA[
 SIP/2.0 200 OK
-Via: [$via]
-Record-Route: [$rr]
-From: [$from]
-To: [$to];tag=[pid]SIPpTag01[call_number]
-Call-ID: [$callid]
-CSeq: [$cseqnum] INVITE
+[last_Via:]
+[last_Record-Route:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
 Contact: <sip:${user}@[local_ip]:[local_port];transport=[transport]>
 Content-Type: application/sdp
 Content-Length: [len]
@@ -238,8 +234,10 @@ ${SDP}
   ${after}`;
   }
   return `${HEAD}<scenario name="technician ${user} ${mode.kind}">
-  ${REGISTER(user)}
+  ${im ? MAYBE_IM : ''}
   ${body}
+  <nop next="end"/>
+  ${im ? RECEIVE_IM : ''}
   <label id="end"/>
 </scenario>
 `;

@@ -58,6 +58,8 @@ export interface Sipp {
   port: number;
   /** Wait for SIPp to end by itself and read its statistics. */
   result(timeoutMs?: number): Promise<SippResult>;
+  /** What the scenario's <log> actions have written so far (while it runs). */
+  logsSoFar(): string;
 }
 
 /** True once something has the UDP port bound (SIPp as UAS is ready). */
@@ -72,7 +74,7 @@ function udpBound(port: number): Promise<boolean> {
 export async function sipp(o: SippOptions): Promise<Sipp> {
   const port = o.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'sipp-'));
-  const args = ['-sf', join(SCENARIO_DIR, o.scenario), '-i', '127.0.0.1', '-p', String(port), '-m', String(o.calls ?? 1)];
+  const args = ['-sf', resolve(SCENARIO_DIR, o.scenario), '-i', '127.0.0.1', '-p', String(port), '-m', String(o.calls ?? 1)];
   args.push('-r', String(o.rate ?? 10), '-nostdin', '-trace_err', '-trace_logs', '-timeout_error', '-timeout', `${o.timeoutS ?? 60}s`);
   if (o.service) args.push('-s', o.service);
   if (o.lost !== undefined) args.push('-lost', String(o.lost));
@@ -80,17 +82,35 @@ export async function sipp(o: SippOptions): Promise<Sipp> {
   args.push(...(o.extra ?? []));
   if (o.remote) args.push(o.remote);
   const proc = start(`sipp ${o.scenario}`, 'sipp', args, { cwd: dir });
-  if (!o.remote) await until(() => udpBound(port), `SIPp listening on ${port}`, 10000);
+  if (!o.remote) {
+    await until(
+      () => {
+        if (proc.child.exitCode !== null) throw new Error(`SIPp exited (${proc.child.exitCode}) before listening on ${port}: ${proc.output().slice(-1500)}`);
+        return udpBound(port);
+      },
+      `SIPp listening on ${port}`,
+      10000,
+    );
+  }
+  const readLogs = (): string =>
+    readdirSync(dir)
+      .filter((f) => f.endsWith('_logs.log') || f.endsWith('_errors.log'))
+      .map((f) => readFileSync(join(dir, f), 'utf8'))
+      .join('\n');
   return {
     proc,
     port,
+    logsSoFar: () => {
+      try {
+        return readLogs();
+      } catch {
+        return ''; // the temp dir is gone once result() has run
+      }
+    },
     async result(timeoutMs = 90000) {
       try {
         const code = await proc.exited(timeoutMs);
-        const logs = readdirSync(dir)
-          .filter((f) => f.endsWith('_logs.log') || f.endsWith('_errors.log'))
-          .map((f) => readFileSync(join(dir, f), 'utf8'))
-          .join('\n');
+        const logs = readLogs();
         return { code, ...parseScreen(proc.output()), output: proc.output(), logs };
       } finally {
         rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,40 @@
+/**
+ * Shared set-up for the hotline's end-to-end tests: a Kamailio PBX, SIPp
+ * technicians registered there, the built appliance on a temp card, and a
+ * SIPp caller dialling 799 through the PBX.
+ */
+import { freeBlock } from '../lab/ports.js';
+import { registerContact } from '../lab/register.js';
+import { sipp, type Sipp, type SippResult } from '../lab/sipp.js';
+import { callerScenario, scenarioFile, technicianScenario, type CallerScenario, type TechnicianMode } from './scenarios.js';
+
+/** A SIPp technician phone registered at the PBX as `user`; resolves once registered. */
+export async function technician(pbxPort: number, user: string, mode: TechnicianMode, im = false): Promise<Sipp> {
+  const s = await sipp({
+    scenario: scenarioFile(`tech-${user}`, technicianScenario(user, mode, im)),
+    calls: im ? 2 : 1, // the IM is a "call" of its own (its own Call-ID)
+    timeoutS: 170,
+    extra: ['-mi', '127.0.0.1', '-mp', String(await freeBlock(4, 2))],
+  });
+  await registerContact(pbxPort, user, s.port);
+  return s;
+}
+
+/** The caller: dials 799 through the PBX, presses `digits`, then as the scenario says. */
+export async function caller(pbxPort: number, o: CallerScenario): Promise<Sipp> {
+  return sipp({
+    scenario: scenarioFile('caller', callerScenario(o)),
+    remote: `127.0.0.1:${pbxPort}`,
+    service: '799',
+    timeoutS: 170,
+    extra: ['-mi', '127.0.0.1', '-mp', String(await freeBlock(4, 2))],
+  });
+}
+
+/** The text the technician's phone logged for the IM, and whom it came from. */
+export function imOf(r: SippResult): { from: string; text: string } | undefined {
+  const m = /IM sip:(\S*) (\S+)/.exec(r.logs);
+  return m ? { from: m[1], text: m[2] } : undefined;
+}
+
+export const outcome = (r: SippResult): string | undefined => /OUTCOME (\S+)/.exec(r.logs)?.[1];
