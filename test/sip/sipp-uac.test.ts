@@ -46,6 +46,7 @@ t.test('SIPp cancels while we ring: 200 to CANCEL, 487 to INVITE, TU told', asyn
   const r = await s.result();
   t.equal(r.code, 0);
   t.equal(r.successful, 1);
+  t.same(r.counters.filter((c) => c.message === '200' || c.message === '487').map((c) => c.messages), [1, 1], '200 to CANCEL and 487 received');
   t.same(ua.events, ['invite', 'cancel']);
 });
 
