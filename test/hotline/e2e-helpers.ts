@@ -20,15 +20,26 @@ export async function technician(pbxPort: number, user: string, mode: Technician
   return s;
 }
 
-/** The caller: dials 799 through the PBX, presses `digits`, then as the scenario says. */
-export async function caller(pbxPort: number, o: CallerScenario): Promise<Sipp> {
+/** The caller: dials `service` (default 799) at `port` (the PBX), presses `digits`, then as the scenario says. */
+export async function caller(port: number, o: CallerScenario & { service?: string; localIp?: string }): Promise<Sipp> {
+  const ip = o.localIp ?? '127.0.0.1';
   return sipp({
     scenario: scenarioFile('caller', callerScenario(o)),
-    remote: `127.0.0.1:${pbxPort}`,
-    service: '799',
+    remote: `127.0.0.1:${port}`,
+    service: o.service ?? '799',
     timeoutS: 170,
-    extra: ['-mi', '127.0.0.1', '-mp', String(await freeBlock(4, 2))],
+    extra: ['-i', ip, '-mi', ip, '-mp', String(await freeBlock(4, 2))],
   });
+}
+
+/** Milliseconds between the first log lines of the appliance matching `a` and `b`. */
+export function msBetween(log: string, a: RegExp, b: RegExp): number {
+  const at = (re: RegExp): number => {
+    const line = log.split('\n').find((l) => re.test(l));
+    if (!line) throw new Error(`no log line matches ${re}`);
+    return Date.parse(line.slice(0, 24));
+  };
+  return at(b) - at(a);
 }
 
 /** The text the technician's phone logged for the IM, and whom it came from. */

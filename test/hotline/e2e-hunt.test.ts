@@ -6,9 +6,9 @@ import t from 'tap';
 import { basename } from 'node:path';
 import { startAppliance, removeCard } from '../lab/appliance.js';
 import { startKamailio } from '../lab/kamailio.js';
-import { stopAll } from '../lab/proc.js';
+import { stopAll, until } from '../lab/proc.js';
 import { parseTicketFileName } from '../../src/tickets/ticket-name.js';
-import { caller, imOf, outcome, technician } from './e2e-helpers.js';
+import { caller, imOf, msBetween, outcome, technician } from './e2e-helpers.js';
 
 t.teardown(stopAll);
 
@@ -25,18 +25,20 @@ t.test('first technician does not answer, the second answers and hangs up: two t
     if (!t.passing()) t.comment(`appliance log:\n${app.proc.output()}`);
     removeCard(app);
   });
-  const t731 = await technician(pbx.port, '731', { kind: 'ring' });
+  const t731 = await technician(pbx.port, '731', { kind: 'ring' }, true);
   const t732 = await technician(pbx.port, '732', { kind: 'answer', afterMs: 500, hangupAfterMs: 1500 }, true);
   const call = await caller(pbx.port, { digits: '1' });
 
   const c = await call.result(120000);
   t.equal(outcome(c), 'released-by-appliance', 'the caller is released when the technician hangs up');
   t.equal(c.code, 0, 'SIPp caller ends cleanly');
-  const r731 = await t731.result(60000);
-  t.equal(outcome(r731), 'cancelled', '731 was cancelled after its timeout');
-  t.notOk(imOf(r731), '731 gets no IM');
   const r732 = await t732.result(60000);
   t.equal(outcome(r732), 'technician-hung-up');
+  // 732 got its IM, so any IM for 731 would have come by now: 731's phone waits for one, and must not get it
+  await t731.proc.stop();
+  const r731 = await t731.result(10000);
+  t.equal(outcome(r731), 'cancelled', '731 was cancelled after its timeout');
+  t.notOk(imOf(r731), '731 gets no IM');
   const files = await app.waitTickets(2);
   t.equal(files.length, 2, 'one ticket per hop');
   const [f1, f2] = files.map((f) => parseTicketFileName(basename(f)));
@@ -52,9 +54,62 @@ t.test('first technician does not answer, the second answers and hangs up: two t
   t.match(im?.text ?? '', TEXT, 'IM text is the ticket text');
   t.equal(im?.text, files[1].replace(/_END_1\.txt$/, ''), 'IM text = ticket name without END and serial');
   t.match(im?.from ?? '', /^03472619287/, 'IM comes from the caller number (call back)');
+  await until(() => app.smsLog().length > 0, 'the SMS in SMS.log');
   const sms = app.smsLog();
   t.equal(sms.length, 1, 'exactly one SMS');
   t.match(sms[0], new RegExp(` 393331234567 ${im?.text}$`), 'SMS to prefix + number with the same text');
   t.equal(app.recordings().length, 1, 'one recording for the call');
   t.notMatch(app.proc.output(), /dropped unparsable|ERROR/, 'no malformed SIP and no error on the way');
+});
+
+t.test('the caller gives up while the phone rings: one END ticket, the IM goes to the technician rung last', async (t) => {
+  const pbx = await startKamailio();
+  const app = await startAppliance({
+    pbxPort: pbx.port,
+    first: '731',
+    technicians: { '731': { next: '732', timeoutSec: 5 }, '732': { next: '731', sms: { number: '3339876543' } } },
+  });
+  t.teardown(() => removeCard(app));
+  const t731 = await technician(pbx.port, '731', { kind: 'ring' }, true);
+  const t732 = await technician(pbx.port, '732', { kind: 'ring' }, true);
+  // 731 rings 5 s, then 732; the caller gives up while 732 rings
+  const call = await caller(pbx.port, { digits: '1', hangupAfterMs: 7000 });
+  t.equal(outcome(await call.result(60000)), 'caller-hung-up');
+  const files = await app.waitTickets(2);
+  const [f1, f2] = files.map((f) => parseTicketFileName(basename(f)));
+  t.equal(f1?.called, '731');
+  t.equal(f1?.final, false);
+  t.equal(f2?.called, '732');
+  t.equal(f2?.final, true, 'the hop ringing when the caller gave up is END');
+  const r732 = await t732.result(60000);
+  t.equal(outcome(r732), 'cancelled', '732 stops ringing when the caller hangs up');
+  t.equal(imOf(r732)?.text, files[1].replace(/_END_1\.txt$/, ''), '732, rung last, gets the IM');
+  await t731.proc.stop();
+  t.notOk(imOf(await t731.result(10000)), '731 gets no IM');
+  await until(() => app.smsLog().length === 1, 'the SMS in SMS.log');
+  t.match(app.smsLog()[0], / 393339876543 .*_Called_732$/);
+});
+
+t.test('busy goes on to the next technician at once; the caller hangs up during the conversation', async (t) => {
+  const pbx = await startKamailio();
+  const app = await startAppliance({
+    pbxPort: pbx.port,
+    first: '731',
+    technicians: { '731': { next: '732', timeoutSec: 60 }, '732': { next: '731' } },
+  });
+  t.teardown(() => removeCard(app));
+  const t731 = await technician(pbx.port, '731', { kind: 'busy' });
+  const t732 = await technician(pbx.port, '732', { kind: 'answer', afterMs: 300 }, true);
+  const call = await caller(pbx.port, { digits: '1', hangupAfterMs: 3000 });
+  t.equal(outcome(await call.result(60000)), 'caller-hung-up');
+  t.equal(outcome(await t731.result(30000)), 'busy');
+  const r732 = await t732.result(30000);
+  t.equal(outcome(r732), 'released-by-appliance', 'the technician gets a BYE when the caller hangs up');
+  const log = app.proc.output();
+  // 731's timeout is 60 s: the whole call lasting a few seconds proves busy did not wait for it
+  t.ok(msBetween(log, /ringing 731 as 1\.desk/, /ringing 732 as 2\.desk/) < 30000, 'busy moved on without waiting for the timeout');
+  const files = await app.waitTickets(2);
+  t.match(files[0], /_Called_731_1\.txt$/);
+  t.match(files[1], /_Called_732_END_1\.txt$/);
+  t.ok(imOf(r732), '732 gets the IM');
 });

@@ -38,6 +38,8 @@ const dtmfFile = (d: string): string => `/usr/share/sip-tester/dtmf_2833_${d ===
 export interface CallerScenario {
   /** Digits sent after the answer, one every 600 ms (RFC 4733 from SIPp's pcaps). */
   digits: string;
+  /** The call must be refused with this status instead of answered (the scenario then ends). */
+  expectRefused?: number;
   /** Wait before the first digit (ms). */
   firstDigitMs?: number;
   /** Hang up this long after the last digit; undefined: wait for the appliance's BYE. */
@@ -90,6 +92,7 @@ ${SDP}
   <recv response="100" optional="true"/>
   <recv response="180" optional="true"/>
   <recv response="183" optional="true"/>
+  ${o.expectRefused ? `<recv response="${o.expectRefused}" next="refused"/>` : ''}
   <recv response="200" rtd="true" rrs="true"/>
   <send><![CDATA[
 ACK [next_url] SIP/2.0
@@ -107,6 +110,24 @@ Content-Length: 0
   ${digits}
   ${audio}
   ${end}
+  ${
+    o.expectRefused
+      ? `<nop next="done"/>
+  <label id="refused"/>
+  <send><![CDATA[
+ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: "caller" <sip:${from}@[local_ip]:[local_port]>;tag=[pid]SIPpTag09[call_number]
+[last_To:]
+Call-ID: [call_id]
+CSeq: 1 ACK
+Max-Forwards: 70
+Content-Length: 0
+]]></send>
+  <nop><action><log message="OUTCOME refused-${o.expectRefused}"/></action></nop>
+  <label id="done"/>`
+      : ''
+  }
 </scenario>
 `;
 }
