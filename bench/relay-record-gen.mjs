@@ -59,10 +59,11 @@ function runQueueWaitMs(pid) {
 function procSample(pid, clkTck) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from 3 (state) on
-  const cpuMs = ((Number(f[11]) + Number(f[12])) * 1000) / clkTck; // fields 14 and 15
+  const userMs = (Number(f[11]) * 1000) / clkTck; // field 14 utime
+  const cpuMs = userMs + (Number(f[12]) * 1000) / clkTck; // + field 15 stime
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const rss = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) * 1024;
-  return { cpuMs, rss, waitMs: runQueueWaitMs(pid) };
+  return { cpuMs, userMs, rss, waitMs: runQueueWaitMs(pid) };
 }
 
 function bind() {
@@ -220,6 +221,7 @@ async function main() {
       garbled,
       sendErrors,
       relayCpuMs: sample0.relay ? sample1.relay.cpuMs - sample0.relay.cpuMs : NaN,
+      relayUserMs: sample0.relay ? sample1.relay.userMs - sample0.relay.userMs : NaN,
       relayRss: sample1.relay ? sample1.relay.rss : NaN,
       relayWaitPct: sample0.relay ? (sample1.relay.waitMs - sample0.relay.waitMs) / 10 / windowS : NaN,
       genWaitPct: (sample1.genWait - sample0.genWait) / 10 / windowS,

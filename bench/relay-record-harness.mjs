@@ -42,7 +42,7 @@ function tapFor(call, peer) {
  * `spreadMs`, so that the recorders' 1 s flush timers are spread too (opened
  * all at once, every recorder would flush in the same tick).
  */
-async function openCalls({ first, count, genPorts, portMin, portMax, recDir, spreadMs, fsync }) {
+async function openCalls({ first, count, genPorts, portMin, portMax, recDir, spreadMs, fsync, record }) {
   const pool = new PortPool({ min: portMin, max: portMax, bindAddress: '127.0.0.1', log });
   const start = new Date();
   const t0 = performance.now();
@@ -50,9 +50,10 @@ async function openCalls({ first, count, genPorts, portMin, portMax, recDir, spr
   for (let i = first; i < first + count; i++) {
     const wait = t0 + ((i - first) * spreadMs) / count - performance.now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    const call = { recorder: createCallRecorder({ dir: recDir, name: recordingName(start, i + 1), logger: log, fsync }) };
-    call.caller = new RtpSession(await pool.allocate(), media(genPorts[2 * i]), { log, tap: tapFor(call, 'caller') });
-    call.technician = new RtpSession(await pool.allocate(), media(genPorts[2 * i + 1]), { log, tap: tapFor(call, 'technician') });
+    // record: false (diagnostic) = the relay alone, no taps, to isolate the recording's cost
+    const call = { recorder: record ? createCallRecorder({ dir: recDir, name: recordingName(start, i + 1), logger: log, fsync }) : undefined };
+    call.caller = new RtpSession(await pool.allocate(), media(genPorts[2 * i]), { log, tap: record ? tapFor(call, 'caller') : undefined });
+    call.technician = new RtpSession(await pool.allocate(), media(genPorts[2 * i + 1]), { log, tap: record ? tapFor(call, 'technician') : undefined });
     call.relay = new Relay(call.caller, call.technician).start();
     calls.push(call);
   }
@@ -66,15 +67,18 @@ async function closeCalls(calls) {
     c.caller.close();
     c.technician.close();
   }
-  await Promise.all(calls.map((c) => c.recorder.close()));
+  await Promise.all(calls.map((c) => c.recorder?.close()));
   const sum = { relayed: 0, recorded: 0, recDropped: 0, recBytes: 0, recWrites: 0, recFailures: 0, sessionDropped: 0 };
   for (const c of calls) {
     sum.relayed += c.relay.stats.aToB + c.relay.stats.bToA;
-    sum.recorded += c.recorder.stats.packets;
-    sum.recDropped += c.recorder.stats.dropped;
-    sum.recBytes += c.recorder.stats.bytesWritten;
-    sum.recWrites += c.recorder.stats.writes;
-    if (c.recorder.stats.failure) sum.recFailures++;
+    const rs = c.recorder?.stats;
+    if (rs) {
+      sum.recorded += rs.packets;
+      sum.recDropped += rs.dropped;
+      sum.recBytes += rs.bytesWritten;
+      sum.recWrites += rs.writes;
+      if (rs.failure) sum.recFailures++;
+    }
     sum.sessionDropped += c.caller.stats.dropped + c.technician.stats.dropped;
   }
   return sum;

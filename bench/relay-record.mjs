@@ -2,6 +2,7 @@
 //
 //   node bench/relay-record.mjs 100 300 500
 //   node bench/relay-record.mjs 300 --window=20 --warmup=3 --reps=2 [--workers=2] [--prof] [--no-direct] [--no-rtpengine]
+//        [--no-fsync] [--no-record] [--spread=1] [--threads=2] [--src=/path/to/other/src]
 //
 // N simultaneous recorded calls, SIP-less. Each run has its own processes:
 //   - the load generator (bench/relay-record-gen.mjs): 2N endpoints on
@@ -26,7 +27,7 @@ import { execFileSync, fork, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createCalls, startRtpengine } from './relay-record-ng.mjs';
 
@@ -46,6 +47,7 @@ const cfg = {
   workers: opt('workers', 1),
   spreadMs: opt('spread', 1) * 1000,
   fsync: !flag('no-fsync'),
+  record: !flag('no-record'),
   threads: opt('threads', cpus().length),
   prof: flag('prof'),
   direct: !flag('no-direct'),
@@ -171,7 +173,7 @@ async function runTicketline(n, bundle, label) {
   const portMin = await freeRange(count);
   const execArgv = cfg.prof ? ['--cpu-prof', `--cpu-prof-dir=${join(here, '..', 'tmp', 'relay-record-prof')}`, `--cpu-prof-name=${label}.cpuprofile`] : [];
   const harness = track(fork(bundle, [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
-  harness.send({ setup: { calls: n, genPorts: ports, portMin, portMax: portMin + count - 1, recDir, workers: cfg.workers, spreadMs: cfg.spreadMs, fsync: cfg.fsync } });
+  harness.send({ setup: { calls: n, genPorts: ports, portMin, portMax: portMin + count - 1, recDir, workers: cfg.workers, spreadMs: cfg.spreadMs, fsync: cfg.fsync, record: cfg.record } });
   const relayPorts = (await next(harness, 'ports')).ports;
   const result = await measure(gen, relayPorts, harness.pid);
   harness.send('stop');
@@ -231,6 +233,7 @@ function row(name, n, r) {
     n,
     cpuUs: (res.relayCpuMs * 1000) / pkts,
     cpuPct: res.relayCpuMs / 10 / res.windowS,
+    sysPct: (100 * (res.relayCpuMs - res.relayUserMs)) / res.relayCpuMs,
     p50: res.p50,
     p99: res.p99,
     max: res.max,
@@ -251,12 +254,12 @@ function row(name, n, r) {
 }
 
 const header =
-  'relay          N  CPU µs/pkt  CPU %core  p50 ms  p99 ms   max ms  loss %  (c->t / t->c)    RSS MB  out pkt/s  runq-wait %  gen CPU % / wait %  gen late p99  load1  recording';
+  'relay          N  CPU µs/pkt  CPU %core  kernel %  p50 ms  p99 ms   max ms  loss %  (c->t / t->c)    RSS MB  out pkt/s  runq-wait %  gen CPU % / wait %  gen late p99  load1  recording';
 
 function line(r) {
   const pc = r.rec ? `${r.rec.files} pcaps ${f(r.rec.bytes / 1048576, 1)} MB` : '';
   return (
-    `${r.name.padEnd(13)} ${String(r.n).padStart(3)}  ${f(r.cpuUs).padStart(10)}  ${f(r.cpuPct, 1).padStart(9)}  ` +
+    `${r.name.padEnd(13)} ${String(r.n).padStart(3)}  ${f(r.cpuUs).padStart(10)}  ${f(r.cpuPct, 1).padStart(9)}  ${f(r.sysPct, 0).padStart(8)}  ` +
     `${f(r.p50, 3).padStart(6)}  ${f(r.p99, 3).padStart(6)}  ${f(r.max, 1).padStart(7)}  ${f(r.loss, 3).padStart(6)}  ` +
     `(${f(r.lossCT, 3)} / ${f(r.lossTC, 3)})`.padEnd(17) +
     ` ${f(r.rss, 1).padStart(6)}  ${f(r.pps, 0).padStart(9)}  ${f(r.wait, 1).padStart(11)}  ${`${f(r.genCpu, 1)} / ${f(r.genWait, 1)}`.padStart(18)}  ` +
@@ -278,6 +281,7 @@ function summary(name, rows) {
     name: `${name} (${rows.length})`,
     cpuUs: mean(rows, 'cpuUs'),
     cpuPct: mean(rows, 'cpuPct'),
+    sysPct: mean(rows, 'sysPct'),
     p50: mean(rows, 'p50'),
     p99: mean(rows, 'p99'),
     max: Math.max(...rows.map((r) => r.max)),
@@ -310,7 +314,13 @@ async function main() {
       `PCMA both legs (no transcoding); ticketline ${cfg.workers > 1 ? `over ${cfg.workers} worker threads` : 'one event loop'}; latency = one-way send->receive through the relay`,
   );
   const bundle = join(work, 'harness.mjs');
-  await build({ entryPoints: [join(here, 'relay-record-harness.mjs')], outfile: bundle, bundle: true, platform: 'node', target: 'node20', format: 'esm', logLevel: 'warning' });
+  // --src=DIR bundles the harness against another copy of src/ (to measure a proposed change)
+  const srcDir = process.argv.find((x) => x.startsWith('--src='))?.slice(6);
+  const plugins = srcDir
+    ? [{ name: 'other-src', setup: (b) => b.onResolve({ filter: /^\.\.\/src\// }, (a) => ({ path: resolve(srcDir, a.path.slice('../src/'.length)) })) }]
+    : [];
+  await build({ entryPoints: [join(here, 'relay-record-harness.mjs')], outfile: bundle, bundle: true, platform: 'node', target: 'node20', format: 'esm', logLevel: 'warning', plugins });
+  if (srcDir) console.log(`harness bundled against ${resolve(srcDir)}`);
   const t0 = Date.now();
   const tables = [];
   for (const n of cfg.Ns) {
