@@ -34,6 +34,8 @@ export interface OutgoingInviteEvents {
 
 export interface OutgoingInvite extends TypedEmitter<OutgoingInviteEvents> {
   readonly callId: string;
+  /** When true, a 200 that crosses our CANCEL is passed up as 'answered' instead of ACK + BYE. */
+  acceptAnswerAfterCancel: boolean;
   cancel(reason?: string): void;
 }
 
@@ -61,6 +63,7 @@ export class OutgoingInviteImpl extends TypedEmitter<OutgoingInviteEvents> imple
   private cancelReason?: string;
   private cancelSent = false;
   private dialog?: Dialog;
+  acceptAnswerAfterCancel = false;
 
   constructor(
     private readonly host: OutgoingHost,
@@ -128,8 +131,8 @@ export class OutgoingInviteImpl extends TypedEmitter<OutgoingInviteEvents> imple
   private onSuccess(res: SipResponse): void {
     const dialog = this.createDialog(res);
     dialog.sendAck(this.cseq);
-    if (this.cancelReason !== undefined) {
-      // The 200 crossed our CANCEL: the call is not wanted any more.
+    if (this.cancelReason !== undefined && !this.acceptAnswerAfterCancel) {
+      // The 200 crossed our CANCEL (§9.1 race): the call is not wanted any more.
       this.finish('failed');
       void dialog.bye();
       this.emit('failed', res, 'answered after CANCEL: ACK and BYE sent');

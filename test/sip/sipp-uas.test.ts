@@ -94,6 +94,41 @@ t.test('cancel before any provisional waits for one (§9.1), then cancels', asyn
   t.equal(r.code, 0, r.code === 0 ? 'SIPp rc 0' : r.output.slice(-2500) + r.logs);
 });
 
+/** Cancel the call just as its 200 arrives, before the UA sees it: the CANCEL and the 200 cross. */
+function cancelOn200(ua: TestUa, out: OutgoingInvite): void {
+  const deliver = ua.transport.onMessage!;
+  ua.transport.onMessage = (m, src) => {
+    if (m.type === 'response' && m.status === 200 && /INVITE/.test(m.headers.get('cseq') ?? '')) out.cancel();
+    deliver(m, src);
+  };
+}
+
+t.test('a 200 that crosses our CANCEL is ACKed and hung up (BYE) automatically', async (t) => {
+  const ua = await withUa(t);
+  const s = await sipp({ scenario: 'uas-answer-crossing.xml' });
+  const { out, outcome } = call(ua, s.port);
+  cancelOn200(ua, out);
+  const o = await outcome;
+  t.equal(o.res?.status, 200);
+  t.equal(o.dialog, undefined, 'not passed up as answered');
+  t.match(o.reason, /answered after CANCEL: ACK and BYE sent/);
+  const r = await s.result();
+  t.equal(r.code, 0, r.code === 0 ? 'SIPp got CANCEL, ACK and BYE' : r.output.slice(-2000));
+});
+
+t.test('a TU that wants the crossing 200 gets the dialog', async (t) => {
+  const ua = await withUa(t);
+  const s = await sipp({ scenario: 'uas-answer-crossing.xml' });
+  const { out, outcome } = call(ua, s.port);
+  out.acceptAnswerAfterCancel = true;
+  cancelOn200(ua, out);
+  const o = await outcome;
+  t.ok(o.dialog, 'answered');
+  t.match(o.dialog!.remoteSdp, /s=sipp-late-answer/);
+  await o.dialog!.bye();
+  t.equal((await s.result()).code, 0);
+});
+
 for (const code of [486, 404]) {
   t.test(`SIPp answers ${code}: failed with the response, ACK sent by our transaction`, async (t) => {
     const ua = await withUa(t);
