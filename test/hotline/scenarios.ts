@@ -208,7 +208,10 @@ Content-Length: 0
     ${saveInvite}
   </recv>
   ${ringing}
-  <recv request="CANCEL" timeout="180000"/>
+  <recv request="CANCEL" timeout="180000">
+    <action><ereg regexp=".*" search_in="hdr" header="Reason:" assign_to="reason" check_it="false"/></action>
+  </recv>
+  <nop><action><log message="CANCEL-REASON [$reason]"/></action></nop>
   ${cancelled}`;
   } else {
     const after =
