@@ -19,6 +19,7 @@ import { newBranch, newCallId, newTag } from './ids.js';
 import { formatNameAddr } from './header-values.js';
 import { ALLOW, buildRequest, buildResponse, contactValue, reasonFor, tagOf, uriEndpoint, withTag } from './request-builder.js';
 import { errText, type Logger } from '../util/log.js';
+import { createHash } from 'node:crypto';
 
 export type { IncomingInvite } from './ua-incoming.js';
 export type { OutgoingInvite, InviteOptions } from './ua-outgoing.js';
@@ -33,6 +34,8 @@ export interface UaOptions {
   logger: Logger;
   timers?: Partial<TimerValues>;
   credentials?: CredentialLookup;
+  /** Live server transactions above which new non-call requests get 503 (default 10000, about 40 MB). */
+  maxServerTransactions?: number;
 }
 
 export interface IncomingRequest {
@@ -73,6 +76,7 @@ export class UserAgent {
   private readonly incoming = new Map<string, IncomingInviteImpl>();
   private stopped = false;
   private readonly waiting = new Set<() => void>();
+  private readonly maxServerTransactions: number;
 
   constructor(private readonly opts: UaOptions) {
     this.timers = timerValues(opts.timers);
@@ -80,6 +84,7 @@ export class UserAgent {
     this.userAgent = opts.userAgent;
     this.transport = opts.transport;
     this.auth = new AuthSession(opts.credentials, opts.logger);
+    this.maxServerTransactions = opts.maxServerTransactions ?? 10000;
     this.layer = new TransactionLayer({
       send: (m, d, e) => this.transport.send(m, d, e),
       sendResponse: (r, e) => this.transport.sendResponse(r, e),
@@ -250,9 +255,12 @@ export class UserAgent {
       return tx.receive(req); // retransmission, or ACK for a non-2xx final
     }
     if (req.method === 'ACK') return this.dialogFor(req)?.handleAck(req);
+    const inDialog = tagOf(req.headers.get('to')) !== undefined;
+    if (req.method === 'OPTIONS' && !inDialog) return this.answerOptions(req);
+    if (this.overloaded(req)) return;
     if (req.method === 'CANCEL') return this.receiveCancel(req);
     const server = this.layer.createServer(req);
-    if (tagOf(req.headers.get('to')) !== undefined) {
+    if (inDialog) {
       const d = this.dialogFor(req);
       if (d) return d.handleRequest(req, server);
       return server.respond(this.reply(req, 481)); // §12.2.2
@@ -272,9 +280,6 @@ export class UserAgent {
       if (!this.onInvite) return inv.respond(480);
       return this.callTu(() => this.onInvite?.(inv), server, req);
     }
-    if (req.method === 'OPTIONS') {
-      return server.respond(this.reply(req, 200, [['allow', ALLOW], ['accept', 'application/sdp']]));
-    }
     if (!this.onRequest) {
       return server.respond(this.reply(req, KNOWN.has(req.method) ? 405 : 501, [['allow', ALLOW]]));
     }
@@ -288,6 +293,34 @@ export class UserAgent {
     };
     this.callTu(() => this.onRequest?.(incoming), server, req);
   }
+
+  /**
+   * RFC 3261 §8.2.7 / §11.2: out-of-dialog OPTIONS answered statelessly
+   * (the To tag derived from the request, so a retransmission gets the same
+   * answer): a scanner's flood costs no transaction state.
+   */
+  private answerOptions(req: SipRequest): void {
+    const seed = `${req.headers.get('call-id') ?? ''}|${req.headers.get('cseq') ?? ''}|${req.headers.get('via') ?? ''}`;
+    const toTag = createHash('sha1').update(seed).digest('hex').slice(0, 16);
+    const res = buildResponse(req, 200, 'OK', { toTag, headers: [['allow', ALLOW], ['accept', 'application/sdp']], userAgent: this.userAgent });
+    this.transport.sendResponse(res);
+  }
+
+  /**
+   * Bound the state kept for non-call requests: beyond `maxServerTransactions`
+   * a new MESSAGE/REGISTER/... gets a stateless 503 with Retry-After
+   * (RFC 3261 §21.5.4); INVITE, BYE and CANCEL are always served.
+   */
+  private overloaded(req: SipRequest): boolean {
+    if (req.method === 'INVITE' || req.method === 'BYE' || req.method === 'CANCEL') return false;
+    if (this.layer.size.servers < this.maxServerTransactions) return false;
+    this.overloadRejected++;
+    this.transport.sendResponse(buildResponse(req, 503, 'Service Unavailable', { toTag: newTag(), headers: [['retry-after', '5']], userAgent: this.userAgent }));
+    return true;
+  }
+
+  /** Requests answered 503 because of `maxServerTransactions`. */
+  overloadRejected = 0;
 
   /** The TU must not take the UA down: a throw is logged and answered 500. */
   private callTu(fn: () => void, server: ServerTransaction, req: SipRequest): void {

@@ -96,4 +96,17 @@ t.test('OPTIONS is answered 200 with Allow by the UA core', async (t) => {
   t.equal(r.code, 0);
   t.match(r.logs, /ALLOW MESSAGE/);
   t.same(ua.events, [], 'not passed to the TU');
+  t.equal(ua.ua.stats.servers, 0, 'answered statelessly: no transaction kept');
+});
+
+t.test('beyond maxServerTransactions new MESSAGEs get a stateless 503; calls are still served', async (t) => {
+  const ua = await startTestUa({ invite: 'answer' }, { timers: { ...TIMERS, T1: 500 }, maxServerTransactions: 3 });
+  t.teardown(() => ua.stop());
+  const s = await sipp({ scenario: 'uac-message.xml', remote: `127.0.0.1:${ua.port}`, service: '799', calls: 6, rate: 100 });
+  const r = await s.result();
+  t.equal(r.successful, 3, 'three fit (Timer J keeps them 32 s)');
+  t.equal(r.failed, 3, 'three got 503');
+  t.equal(ua.ua.overloadRejected, 3);
+  const call = await sipp({ scenario: 'uac-call-hangup.xml', remote: `127.0.0.1:${ua.port}`, service: '799', extra: ['-d', '100'] });
+  t.equal((await call.result()).code, 0, 'an INVITE still gets through');
 });

@@ -46,12 +46,12 @@ export interface TestUa {
 
 export async function startTestUa(
   behaviour: Behaviour = {},
-  opts: { timers?: Partial<TimerValues>; credentials?: (realm: string) => { username: string; password: string } | undefined } = {},
+  opts: { timers?: Partial<TimerValues>; credentials?: (realm: string) => { username: string; password: string } | undefined; maxServerTransactions?: number } = {},
 ): Promise<TestUa> {
   const port = await freePort();
   const log = memoryLogger();
   const transport = new SipTransport({ host: '127.0.0.1', port, logger: log });
-  const ua = new UserAgent({ transport, contactHost: '127.0.0.1', contactPort: port, logger: log, userAgent: 'ticketline-test', timers: opts.timers, credentials: opts.credentials });
+  const ua = new UserAgent({ transport, contactHost: '127.0.0.1', contactPort: port, logger: log, userAgent: 'ticketline-test', timers: opts.timers, credentials: opts.credentials, maxServerTransactions: opts.maxServerTransactions });
   const events: string[] = [];
   const dialogs: Dialog[] = [];
   const waiters: Array<() => void> = [];
