@@ -55,7 +55,8 @@ const logger = m.createLogger({ write: () => {} }, 'error');
 const transport = new m.SipTransport({ host: '127.0.0.1', port: 0, logger });
 await transport.start();
 const port = transport.local.port;
-const ua = new m.UserAgent({ transport, contactHost: '127.0.0.1', contactPort: port, logger });
+// No cap on live server transactions here: this measures throughput, not the overload guard.
+const ua = new m.UserAgent({ transport, contactHost: '127.0.0.1', contactPort: port, logger, maxServerTransactions: 1e9 });
 ua.onRequest = (req) => req.respond(200);
 await ua.start();
 console.log(`node ${process.version}, UA on 127.0.0.1:${port}, ${seconds} s per rate`);
