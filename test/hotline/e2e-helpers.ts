@@ -9,10 +9,10 @@ import { sipp, type Sipp, type SippResult } from '../lab/sipp.js';
 import { callerScenario, scenarioFile, technicianScenario, type CallerScenario, type TechnicianMode } from './scenarios.js';
 
 /** A SIPp technician phone registered at the PBX as `user`; resolves once registered. */
-export async function technician(pbxPort: number, user: string, mode: TechnicianMode, im = false): Promise<Sipp> {
+export async function technician(pbxPort: number, user: string, mode: TechnicianMode, im = false, calls = 1): Promise<Sipp> {
   const s = await sipp({
     scenario: scenarioFile(`tech-${user}`, technicianScenario(user, mode, im)),
-    calls: im ? 2 : 1, // the IM is a "call" of its own (its own Call-ID)
+    calls: calls + (im ? 1 : 0), // the IM is a "call" of its own (its own Call-ID)
     timeoutS: 170,
     extra: ['-mi', '127.0.0.1', '-mp', String(await freeBlock(4, 2))],
   });
