@@ -14,6 +14,7 @@ import { Relay } from '../media/relay.js';
 import type { RtpSession, RtpTap } from '../media/rtp-session.js';
 import { ringback } from '../media/tone.js';
 import type { CallRecorder, Role } from '../record/recorder.js';
+import type { Endpoint } from '../sip/message.js';
 import { CallTickets } from '../tickets/call-tickets.js';
 import { errText, type Logger } from '../util/log.js';
 import type { CallerLeg } from './caller-leg.js';
@@ -22,6 +23,18 @@ import type { HotlineServices } from './services.js';
 import { REASON_ANSWERED_ELSEWHERE, TechnicianLeg } from './technician-leg.js';
 
 const RINGBACK = new Prompt('ringback', ringback());
+
+/** 10 s of both directions at 50 packets/s: more than a slow card needs to store one number. */
+const MAX_EARLY_PACKETS = 1000;
+
+interface EarlyPacket {
+  role: Role;
+  src: Endpoint;
+  dst: Endpoint;
+  rtp: Buffer;
+  timeMs: number;
+  to?: Role;
+}
 
 export function directoryOf(config: CardConfig): Directory {
   const dir = new Map<string, { next?: string; fork?: string; timeoutSec: number }>();
@@ -38,6 +51,8 @@ export class EmergencyCall {
   /** Ticket writes and notifications still running: the call waits for them before it is over. */
   private readonly pending: Array<Promise<unknown>> = [];
   private recorder: CallRecorder | undefined;
+  /** Packets tapped before the recording file exists (the first ticket number is being stored). */
+  private readonly early: EarlyPacket[] = [];
   private relay: Relay | undefined;
   /** The leg whose media the caller hears now (early media or bridged). */
   private heard: string | undefined;
@@ -62,14 +77,19 @@ export class EmergencyCall {
     const start = this.svc.now();
     const first = this.config.cfuTarget ?? this.config.first;
     this.caller.play(RINGBACK, true);
-    // Hop 1's number is taken now so the recording can carry it in its name.
+    // Recording starts at the key press (seed). Its file name carries hop 1's ticket number, which is
+    // being written to the card meanwhile: packets wait in memory until the file exists.
+    this.caller.setTap(this.tapFor('caller'));
     this.tickets.open(1);
     this.recorder = this.svc.recorder(this.config, start, await this.tickets.number(1));
-    this.caller.setTap(this.tapFor('caller'));
+    for (const p of this.early.splice(0)) this.recorder?.packet(p.role, p.src, p.dst, p.rtp, p.timeMs, p.to);
     this.log.info(`emergency call from ${this.caller.number}: hunting from ${first}${this.config.cfuTarget ? ' (CFU)' : ''}`);
     this.feed({ type: 'start', first, at: start });
     // fires at once if the caller already hung up while the first number was taken
-    this.caller.onHangup(() => this.feed({ type: 'callerHungUp', at: this.svc.now() }));
+    this.caller.onHangup(() => {
+      this.log.info('the caller hung up');
+      this.feed({ type: 'callerHungUp', at: this.svc.now() });
+    });
     await this.done;
   }
 
@@ -187,9 +207,14 @@ export class EmergencyCall {
   private tapFor(peer: Exclude<Role, 'appliance'>): RtpTap {
     return (dir, packet, local, remote, timeMs) => {
       const r = this.recorder;
-      if (!r) return;
-      if (dir === 'in') r.packet(peer, remote, local, packet, timeMs);
-      else r.packet('appliance', local, remote, packet, timeMs, peer);
+      if (r) {
+        if (dir === 'in') r.packet(peer, remote, local, packet, timeMs);
+        else r.packet('appliance', local, remote, packet, timeMs, peer);
+      } else if (this.early.length < MAX_EARLY_PACKETS) {
+        // the tap's buffer is reused after this call: keep a copy
+        const rtp = Buffer.from(packet);
+        this.early.push(dir === 'in' ? { role: peer, src: remote, dst: local, rtp, timeMs } : { role: 'appliance', src: local, dst: remote, rtp, timeMs, to: peer });
+      }
     };
   }
 
