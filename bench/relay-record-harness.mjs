@@ -26,13 +26,17 @@ function media(port) {
   return { remote: { address: '127.0.0.1', port }, codec: 'PCMA', payloadType: 8, ptime: 20, remoteDirection: 'sendrecv', hold: false };
 }
 
-/** The recording tap of one leg, as EmergencyCall.tapFor(peer) builds it. */
-function tapFor(call, peer) {
+/**
+ * The recording tap of one leg, as EmergencyCall.tapFor(peer) builds it.
+ * inOnly (diagnostic, --record=in): received packets only, i.e. each relayed
+ * packet recorded once, to measure that proposal.
+ */
+function tapFor(call, peer, inOnly) {
   return (dir, packet, local, remote, timeMs) => {
     const r = call.recorder;
     if (!r) return;
     if (dir === 'in') r.packet(peer, remote, local, packet, timeMs);
-    else r.packet('appliance', local, remote, packet, timeMs, peer);
+    else if (!inOnly) r.packet('appliance', local, remote, packet, timeMs, peer);
   };
 }
 
@@ -42,7 +46,7 @@ function tapFor(call, peer) {
  * `spreadMs`, so that the recorders' 1 s flush timers are spread too (opened
  * all at once, every recorder would flush in the same tick).
  */
-async function openCalls({ first, count, genPorts, portMin, portMax, recDir, spreadMs, fsync, record }) {
+async function openCalls({ first, count, genPorts, portMin, portMax, recDir, spreadMs, fsync, record, inOnly }) {
   const pool = new PortPool({ min: portMin, max: portMax, bindAddress: '127.0.0.1', log });
   const start = new Date();
   const t0 = performance.now();
@@ -52,8 +56,8 @@ async function openCalls({ first, count, genPorts, portMin, portMax, recDir, spr
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
     // record: false (diagnostic) = the relay alone, no taps, to isolate the recording's cost
     const call = { recorder: record ? createCallRecorder({ dir: recDir, name: recordingName(start, i + 1), logger: log, fsync }) : undefined };
-    call.caller = new RtpSession(await pool.allocate(), media(genPorts[2 * i]), { log, tap: record ? tapFor(call, 'caller') : undefined });
-    call.technician = new RtpSession(await pool.allocate(), media(genPorts[2 * i + 1]), { log, tap: record ? tapFor(call, 'technician') : undefined });
+    call.caller = new RtpSession(await pool.allocate(), media(genPorts[2 * i]), { log, tap: record ? tapFor(call, 'caller', inOnly) : undefined });
+    call.technician = new RtpSession(await pool.allocate(), media(genPorts[2 * i + 1]), { log, tap: record ? tapFor(call, 'technician', inOnly) : undefined });
     call.relay = new Relay(call.caller, call.technician).start();
     calls.push(call);
   }

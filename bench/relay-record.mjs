@@ -2,7 +2,7 @@
 //
 //   node bench/relay-record.mjs 100 300 500
 //   node bench/relay-record.mjs 300 --window=20 --warmup=3 --reps=2 [--workers=2] [--prof] [--no-direct] [--no-rtpengine]
-//        [--no-fsync] [--no-record] [--spread=1] [--threads=2] [--src=/path/to/other/src]
+//        [--nice=-10] [--no-fsync] [--no-record] [--record=in] [--spread=1] [--threads=2] [--src=/path/to/other/src]
 //
 // N simultaneous recorded calls, SIP-less. Each run has its own processes:
 //   - the load generator (bench/relay-record-gen.mjs): 2N endpoints on
@@ -22,11 +22,25 @@
 // (which carries the send time) is forwarded untouched by both relays.
 // Recordings go to a temp dir, checked for size, then deleted.
 // Figures, not a test: `npm run bench` runs it with the default N set.
+//
+// Columns: CPU µs/pkt = the relay process' utime+stime over the window (all
+// its threads, /proc) / packets it sent out in the window; kernel % = stime
+// share of that; p50/p99/max = one-way latency send -> receive through the
+// relay (the `direct` row is the generator's own share: subtract it for
+// the added latency); loss over packets sent in the window; RSS at the
+// window's end; runq-wait % = time the relay's threads waited for a CPU
+// (/proc/<pid>/task/*/schedstat) per wall second: high = the machine's
+// other load held it back, latency figures of that run are then the
+// machine's, not the relay's; gen CPU/wait %, gen late p99 (ms behind its
+// schedule; send times are stamped when actually sent) show whether the
+// generator kept up; load1 = load average at the end of the run.
+// Worst case measured on this 2-core VM: the generator uses ~45 % of a core
+// at N=500 (connected sockets, one process).
 import { build } from 'esbuild';
 import { execFileSync, fork, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, getPriority, loadavg, setPriority, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createCalls, startRtpengine } from './relay-record-ng.mjs';
@@ -46,8 +60,10 @@ const cfg = {
   reps: opt('reps', 2),
   workers: opt('workers', 1),
   spreadMs: opt('spread', 1) * 1000,
+  nice: opt('nice', 0),
   fsync: !flag('no-fsync'),
   record: !flag('no-record'),
+  inOnly: process.argv.includes('--record=in'),
   threads: opt('threads', cpus().length),
   prof: flag('prof'),
   direct: !flag('no-direct'),
@@ -155,7 +171,7 @@ async function startGenerator(n) {
 
 async function measure(gen, targets, relayPid) {
   gen.send({ targets, relayPid });
-  const { result } = await next(gen, 'result', cfg.warmupMs + cfg.windowMs + cfg.graceMs + 60_000);
+  const { result } = await next(gen, 'result', cfg.warmupMs + cfg.windowMs + cfg.graceMs + 120_000);
   result.load = loadavg()[0];
   await exited(gen);
   return result;
@@ -173,7 +189,7 @@ async function runTicketline(n, bundle, label) {
   const portMin = await freeRange(count);
   const execArgv = cfg.prof ? ['--cpu-prof', `--cpu-prof-dir=${join(here, '..', 'tmp', 'relay-record-prof')}`, `--cpu-prof-name=${label}.cpuprofile`] : [];
   const harness = track(fork(bundle, [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
-  harness.send({ setup: { calls: n, genPorts: ports, portMin, portMax: portMin + count - 1, recDir, workers: cfg.workers, spreadMs: cfg.spreadMs, fsync: cfg.fsync, record: cfg.record } });
+  harness.send({ setup: { calls: n, genPorts: ports, portMin, portMax: portMin + count - 1, recDir, workers: cfg.workers, spreadMs: cfg.spreadMs, fsync: cfg.fsync, record: cfg.record, inOnly: cfg.inOnly } });
   const relayPorts = (await next(harness, 'ports')).ports;
   const result = await measure(gen, relayPorts, harness.pid);
   harness.send('stop');
@@ -321,6 +337,11 @@ async function main() {
     : [];
   await build({ entryPoints: [join(here, 'relay-record-harness.mjs')], outfile: bundle, bundle: true, platform: 'node', target: 'node20', format: 'esm', logLevel: 'warning', plugins });
   if (srcDir) console.log(`harness bundled against ${resolve(srcDir)}`);
+  if (cfg.nice) {
+    // inherited by every process and thread started from here on (a shared machine's other load then waits)
+    setPriority(0, cfg.nice);
+    console.log(`benchmark processes run at nice ${getPriority(0)}`);
+  }
   const t0 = Date.now();
   const tables = [];
   for (const n of cfg.Ns) {
