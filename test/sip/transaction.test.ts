@@ -77,8 +77,9 @@ t.test('INVITE client: Timer A doubles until Timer B times the transaction out (
   t.equal(got.failed, 'timeout');
   const at = requests(w, 'INVITE').map((s) => s.at);
   // 0, 20, 60, 140, 300, 620, 1260 -> 7 sends within B = 64*T1 = 1280 ms
-  t.ok(at.length >= 6 && at.length <= 7, `sent at ${at.join(',')}`);
-  for (let i = 2; i < at.length; i++) t.ok(at[i] - at[i - 1] >= (at[i - 1] - at[i - 2]) * 1.5, 'interval doubles');
+  t.ok(at.length >= 5 && at.length <= 7, `sent at ${at.join(',')}`);
+  // Timers never fire early, so each gap is at least T1 * 2^i (load can only make it longer).
+  for (let i = 1; i < at.length; i++) t.ok(at[i] - at[i - 1] >= T.T1 * 2 ** (i - 1) - 2, `gap ${i} >= ${T.T1 * 2 ** (i - 1)} ms`);
   t.same(w.layer.size, { clients: 0, servers: 0 });
 });
 
@@ -136,8 +137,9 @@ t.test('non-INVITE client: Timer E doubles up to T2, then Timer F (§17.1.2.2)',
   t.equal(got.failed, 'timeout');
   const at = requests(w, 'MESSAGE').map((s) => s.at);
   const gaps = at.slice(1).map((v, i) => v - at[i]);
-  t.ok(Math.max(...gaps) < T.T2 * 3, `intervals capped at T2: ${gaps.join(',')}`);
-  t.ok(gaps.filter((g) => g >= T.T2 * 0.9).length >= 5, 'several T2 intervals');
+  for (let i = 0; i < gaps.length; i++) t.ok(gaps[i] >= Math.min(T.T1 * 2 ** i, T.T2) - 2, `gap ${i + 1} >= min(T1*2^i, T2)`);
+  // Uncapped doubling would allow only 7 sends within F = 64*T1; capped at T2 there are up to 17.
+  t.ok(at.length >= 9, `${at.length} sends: the interval stopped doubling at T2 (${gaps.join(',')})`);
 });
 
 t.test('non-INVITE client: provisional moves to Proceeding (E = T2), final to Completed, K ends it', async (t) => {
