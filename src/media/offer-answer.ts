@@ -66,8 +66,9 @@ function telephoneEventPt(m: SdpMedia): number | undefined {
   return undefined;
 }
 
+/** Plain RTP audio only: an SRTP offer (RTP/SAVP) needs keys we do not have, so it is not answerable. */
 function isRtpAudio(m: SdpMedia): boolean {
-  return m.media === 'audio' && m.port !== 0 && /^RTP\/S?AVPF?$/i.test(m.proto);
+  return m.media === 'audio' && m.port !== 0 && /^RTP\/AVPF?$/i.test(m.proto);
 }
 
 function holdOf(dir: Direction, address: string): boolean {

@@ -13,6 +13,7 @@
  * The tap sees every packet received and sent; the buffer is only valid
  * during the call (the relay rewrites it afterwards): copy what you keep.
  */
+import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Endpoint } from '../sip/message.js';
 import type { Logger } from '../util/log.js';
@@ -191,7 +192,8 @@ export class RtpSession {
     const l = this.latchedTo;
     if (l) return l.port === port && l.address === address;
     const expected = this.media.remote.address;
-    if (this.opts.latchAnyAddress || expected === '0.0.0.0' || address === expected) {
+    // a host name in c= (rare) cannot be compared: take the first valid packet
+    if (this.opts.latchAnyAddress || expected === '0.0.0.0' || address === expected || isIP(expected) === 0) {
       this.latchedTo = { address, port };
       this.opts.log.debug(`RTP latched to ${address}:${port} (SDP said ${expected}:${this.media.remote.port})`);
       return true;

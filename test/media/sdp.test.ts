@@ -141,6 +141,17 @@ t.test('no common codec is a 488', async (t) => {
   t.throws(() => answerOffer(wide, ['PCMA'], local, new LocalSdp('127.0.0.1')), { name: 'SdpError', status: 488 });
 });
 
+t.test('an SRTP-only offer is a 488 (no keys), a plain RTP line beside it is taken', async (t) => {
+  const srtp = SIPP.replace('RTP/AVP', 'RTP/SAVP').replace('a=sendrecv', 'a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz');
+  t.throws(() => answerOffer(srtp, ['PCMA'], local, new LocalSdp('127.0.0.1')), { name: 'SdpError', status: 488 });
+  const both = srtp + 'm=audio 6002 RTP/AVP 8\r\n';
+  const a = answerOffer(both, ['PCMA'], local, new LocalSdp('127.0.0.1'));
+  t.equal(a.media.remote.port, 6002);
+  const lines = parseSdp(a.sdp).media;
+  t.equal(lines[0].port, 0, 'SRTP line rejected');
+  t.equal(lines[1].port, local.port);
+});
+
 t.test('hold is understood: sendonly, inactive, c=0.0.0.0', async (t) => {
   const so = answerOffer(SIPP.replace('a=sendrecv', 'a=sendonly'), ['PCMA'], local, new LocalSdp('127.0.0.1'));
   t.equal(so.media.hold, true);
