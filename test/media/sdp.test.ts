@@ -37,7 +37,8 @@ const BARESIP = crlf(`v=0
   a=minptime:20
   a=ptime:20`);
 
-// A trunk offer as Kamailio forwards it (unchanged body): video first, media-level c=,
+// A trunk offer of the kind a proxy passes on (Kamailio forwards bodies unchanged; the live
+// SIPp -> Kamailio -> us path is in sipp-dtmf.test.ts): video first, media-level c=,
 // static PTs without rtpmap, telephone-event on 96, LF line ends, ptime 30.
 const KAMAILIO_FWD = `v=0
 o=trunk 1 1 IN IP4 10.0.0.1
