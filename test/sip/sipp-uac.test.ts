@@ -40,6 +40,17 @@ t.test('SIPp calls, we answer and hang up: SIPp gets our BYE', async (t) => {
   t.same(ua.events, ['invite', 'ack', 'closed', 'bye-sent']);
 });
 
+t.test('no ACK for our 200: retransmitted until 64*T1, then accept() rejects and a BYE ends the session', async (t) => {
+  const ua = await withUa(t, { invite: 'answer' });
+  const s = await sipp({ scenario: 'uac-no-ack.xml', remote: `127.0.0.1:${ua.port}`, service: '799' });
+  const failed = await ua.waitEvent(/^accept-failed/);
+  t.match(failed, /no ACK/);
+  const r = await s.result();
+  t.equal(r.code, 0, r.code === 0 ? 'SIPp got the BYE' : r.output.slice(-2000));
+  t.ok(ua.ua.stats.coreRetransmissions >= 5, `2xx retransmitted ${ua.ua.stats.coreRetransmissions} times`);
+  t.equal(ua.ua.stats.dialogs, 0);
+});
+
 t.test('SIPp cancels while we ring: 200 to CANCEL, 487 to INVITE, TU told', async (t) => {
   const ua = await withUa(t, { invite: 'ring' });
   const s = await sipp({ scenario: 'uac-cancel.xml', remote: `127.0.0.1:${ua.port}`, service: '799' });

@@ -70,6 +70,27 @@ t.test('we call SIPp, it answers and hangs up: we get bye + closed', async (t) =
   t.equal(r.code, 0, r.code === 0 ? 'SIPp rc 0' : r.output.slice(-2000));
 });
 
+t.test('in the dialog we re-INVITE (answer becomes the remote SDP, Contact refreshes the target) and send INFO', async (t) => {
+  const ua = await withUa(t);
+  const s = await sipp({ scenario: 'uas-answer-reinvite.xml' });
+  const { outcome } = call(ua, s.port);
+  const d = (await outcome).dialog!;
+  t.match(d.remoteSdp, /s=sipp-answer/);
+  const re = await d.reinvite(sdp('our-reoffer'));
+  t.equal(re.status, 200);
+  t.match(d.remoteSdp, /s=sipp-reanswer/, 'remote SDP from the re-INVITE answer');
+  t.match(d.localSdp, /s=our-reoffer/);
+  t.equal(d.remoteTarget.params.get('refreshed'), 'yes', 'remote target refreshed from the 2xx Contact (§12.2.1.2)');
+  const info = await d.request('INFO', Buffer.from('Signal=5\r\nDuration=160\r\n'), 'application/dtmf-relay');
+  t.equal(info.status, 200);
+  await d.bye();
+  const r = await s.result();
+  t.equal(r.code, 0, r.code === 0 ? 'SIPp rc 0' : r.output.slice(-2000));
+  t.match(r.logs, /REOFFER s=our-reoffer/);
+  t.match(r.logs, /ACK to refreshed target refreshed=yes/);
+  t.match(r.logs, /INFO Signal=5/);
+});
+
 t.test('we cancel a ringing call: CANCEL with Reason, 487 ends it as failed', async (t) => {
   const ua = await withUa(t);
   const s = await sipp({ scenario: 'uas-ring.xml' });
