@@ -11,6 +11,8 @@
  *
  * `stop()` is idempotent and leaves both sessions open (they belong to
  * their legs); another relay or a prompt player may take over a session.
+ * A session forwards to one relay at a time: starting a relay on a session
+ * takes it over, and stopping the older relay later leaves the newer one.
  */
 import { transcodeRange } from './g711.js';
 import type { RtpIn, RtpObserver, RtpSession } from './rtp-session.js';
@@ -59,8 +61,8 @@ export class Relay {
   stop(): void {
     if (!this.running) return;
     this.running = false;
-    this.a.setForwarder(undefined);
-    this.b.setForwarder(undefined);
+    this.a.clearForwarder(this.fwdA);
+    this.b.clearForwarder(this.fwdB);
   }
 
   private forward(p: Readonly<RtpIn>, dst: RtpSession, keyBase: number): boolean {

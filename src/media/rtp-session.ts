@@ -132,6 +132,11 @@ export class RtpSession {
     this.forwarder = fn;
   }
 
+  /** Remove `fn` if it is still the forwarder (a newer relay on this session stays). */
+  clearForwarder(fn: RtpObserver): void {
+    if (this.forwarder === fn) this.forwarder = undefined;
+  }
+
   /** True when the peer wants our audio now (not on hold, known address). */
   get canSend(): boolean {
     const r = this.remote;

@@ -128,3 +128,29 @@ t.test('events are dropped towards a leg without telephone-event; nothing is sen
   t.equal(a.isClosed, true);
   t.equal(pool.inUse, 1, 'closed session returned its port');
 });
+
+t.test('a newer relay on the caller session survives the stop of the older one', async (t) => {
+  const base = await freeBlock(6, 2);
+  const log = memoryLogger();
+  const pool = new PortPool({ min: base, max: base + 5, bindAddress: '127.0.0.1', log });
+  const caller = await udpPeer();
+  const desk = await udpPeer();
+  const mobile = await udpPeer();
+  const a = new RtpSession(await pool.allocate(), media(caller, 'PCMA'), { log });
+  const d = new RtpSession(await pool.allocate(), media(desk, 'PCMA'), { log });
+  const m = new RtpSession(await pool.allocate(), media(mobile, 'PCMA'), { log });
+  t.teardown(() => {
+    for (const x of [a, d, m]) x.close();
+    for (const p of [caller, desk, mobile]) p.close();
+  });
+  const rDesk = new Relay(a, d).start();
+  const rMobile = new Relay(a, m).start(); // the mobile answered: it takes the caller over
+  rDesk.stop(); // the desk leg is cancelled afterwards
+  t.equal(rMobile.active, true);
+  await sendStream(caller, a.local.port, 8, 1, 1, 1, 5);
+  await mobile.waitFor(5, 'caller audio at the mobile');
+  t.equal(desk.received.length, 0, 'nothing to the cancelled desk phone');
+  await sendStream(mobile, m.local.port, 8, 2, 1, 1, 3);
+  await caller.waitFor(3, 'mobile audio at the caller');
+  rMobile.stop();
+});
