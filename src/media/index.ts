@@ -15,7 +15,9 @@
  *     .setMedia(media) (re-INVITE) .setTap(tap) .observe(fn) .remote .latched .stats .close()
  *     tap: (dir: 'in'|'out', packet: Buffer, local: Endpoint, remote: Endpoint, timeMs: number) => void
  *          (the buffer is valid only during the call: copy what you keep)
- *   new Relay(sessionA, sessionB).start() / .stop()   bridge with transcoding and seamless leg switch
+ *   new Relay(sessionA, sessionB).start() / .stop()   bridge with transcoding and seamless leg switch;
+ *     one relay per session at a time (a newer one takes over); stop a player on a session before
+ *     relaying to it (both would send)
  *   parseRtp(buf): RtpPacket | undefined; buildRtp({...}): Buffer
  *
  * Prompts and tones
@@ -25,7 +27,9 @@
  *
  * DTMF
  *   new MediaEndpoint(session, log) / await MediaEndpoint.open(pool, media, opts): on('digit', (d, source))
- *     .onInfo(contentType, body) for SIP INFO; in-band detection on by default (.setInband)
+ *     .onInfo(contentType, body) for SIP INFO; in-band detection on by default (.setInband(false)
+ *     once digits are no longer wanted: it costs a few µs per packet), off by itself once the leg
+ *     sent RFC 4733 events
  *   Rfc4733Receiver, telephoneEventPayloads(digit, ms), parseDtmfInfo(type, body), GoertzelDetector
  */
 export * from './sdp.js';
