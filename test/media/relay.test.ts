@@ -84,7 +84,8 @@ t.test('relay transcodes, maps telephone-event PTs and keeps one continuous stre
   await sendStream(stranger, a.local.port, 8, 0x9999, 1, 1, 3);
   await sendStream(caller, a.local.port, 8, 0x1111, 121, 5000 + 21 * 160, 1);
   await tech2.waitFor(before + 2, 'the caller packet after the stranger');
-  t.equal(a.stats.dropped, dropped + 3, 'stranger packets dropped once latched');
+  t.ok(a.stats.dropped >= dropped + 3, 'stranger packets dropped once latched');
+  t.equal(tech2.received.length, before + 2, 'none of them was forwarded (they were sent before the caller packet)');
   t.ok(tech2.received.slice(before + 1).every((r) => r.pkt.payload.length === 160 && r.pkt.payloadType === 8));
   stranger.close();
 
