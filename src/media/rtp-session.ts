@@ -47,6 +47,8 @@ export interface RtpSessionStats {
   sent: number;
   /** Not RTP, unknown payload type, or from a source other than the latched one. */
   dropped: number;
+  /** Monotonic time (ms) of the last accepted packet, 0 before the first: for an RTP inactivity timeout. */
+  lastReceivedMs: number;
 }
 
 export interface RtpSessionOptions {
@@ -64,7 +66,8 @@ const PT_PCMA = 8;
 export class RtpSession {
   readonly local: Endpoint;
   readonly stream: RtpStream;
-  readonly stats: RtpSessionStats = { received: 0, sent: 0, dropped: 0 };
+  readonly stats: RtpSessionStats = { received: 0, sent: 0, dropped: 0, lastReceivedMs: 0 };
+  private readonly now: () => number;
   private media: NegotiatedMedia;
   private latchedTo: Endpoint | undefined;
   private readonly observers: RtpObserver[] = [];
@@ -85,7 +88,8 @@ export class RtpSession {
     this.local = { address: sock.address, port: sock.port };
     this.media = media;
     this.tap = opts.tap;
-    this.stream = new RtpStream(opts.now ?? (() => performance.now()));
+    this.now = opts.now ?? (() => performance.now());
+    this.stream = new RtpStream(this.now);
     this.info = { buf: Buffer.alloc(0), start: 0, end: 0, payloadType: 0, marker: false, seq: 0, timestamp: 0, ssrc: 0, kind: 'PCMA' };
     sock.socket.on('message', (buf, rinfo) => this.onMessage(buf, rinfo.address, rinfo.port));
   }
@@ -215,6 +219,7 @@ export class RtpSession {
       return;
     }
     this.stats.received++;
+    this.stats.lastReceivedMs = this.now();
     if (this.tap) this.tap('in', buf, this.local, this.latchedTo ?? { address, port }, Date.now());
     const p = this.info;
     p.buf = buf;

@@ -60,6 +60,8 @@ t.test('latching: only the SDP address unless latchAnyAddress; new SDP drops the
   t.equal(strict.stats.dropped, 1);
   t.equal(loose.latched, true);
   t.same(loose.remote, { address: '127.0.0.2', port: natted.address().port }, 'loose session sends to the NATed source');
+  t.ok(loose.stats.lastReceivedMs > 0, 'time of the last packet kept (RTP timeout)');
+  t.equal(strict.stats.lastReceivedMs, 0, 'dropped packets do not count as media');
 
   await phone.send(pkt, strict.local.port);
   await until(() => strict.latched, 'latched to the phone', 10000, 5);
