@@ -12,7 +12,8 @@
  * RTP
  *   new PortPool({ min, max, bindAddress, log }); await pool.allocate(): RtpSocket (close() returns the port)
  *   new RtpSession(rtpSocket, media: NegotiatedMedia, { log, tap?, latchAnyAddress? })
- *     .setMedia(media) (re-INVITE) .setTap(tap) .observe(fn) .remote .latched .stats .close()
+ *     .setMedia(media) (re-INVITE) .setTap(tap) .observe(fn) .remote .latched .canSend .close()
+ *     .stats { received, sent, dropped, lastReceivedMs } (lastReceivedMs: for an RTP inactivity timeout)
  *     tap: (dir: 'in'|'out', packet: Buffer, local: Endpoint, remote: Endpoint, timeMs: number) => void
  *          (the buffer is valid only during the call: copy what you keep)
  *   new Relay(sessionA, sessionB).start() / .stop()   bridge with transcoding and seamless leg switch;
