@@ -11,6 +11,7 @@ import { parseMessage } from './parser.js';
 import { serialize } from './serializer.js';
 import { parseVia, formatVia } from './header-values.js';
 import { errText, type Logger } from '../util/log.js';
+import { RateLimitedLog } from './rate-log.js';
 
 /** A UDP datagram cannot carry more than 64 KiB; anything larger is dropped before parsing. */
 export const MAX_DATAGRAM = 65535;
@@ -43,12 +44,14 @@ export class SipTransport {
   private bound?: Endpoint;
   private readonly log: Logger;
   private readonly maxDatagram: number;
-  private lastDropLog = 0;
-  private droppedSinceLog = 0;
+  private readonly dropped: RateLimitedLog;
+  private readonly failures: RateLimitedLog;
 
   constructor(private readonly opts: TransportOptions) {
     this.log = opts.logger;
     this.maxDatagram = opts.maxDatagram ?? MAX_DATAGRAM;
+    this.dropped = new RateLimitedLog(opts.logger);
+    this.failures = new RateLimitedLog(opts.logger);
   }
 
   /** Bind; a bind error rejects with one message naming the address (never throws out of the socket). */
@@ -157,7 +160,7 @@ export class SipTransport {
       this.onMessage?.(msg, source);
     } catch (e) {
       this.counters.handlerErrors++;
-      this.log.error(`SIP: error handling datagram from ${source.address}:${source.port}: ${errText(e)}`);
+      this.failures.error(`SIP: error handling datagram from ${source.address}:${source.port}: ${errText(e)}`);
     }
   }
 
@@ -182,15 +185,7 @@ export class SipTransport {
 
   /** At most one line per second for dropped input; the rest is counted. */
   private dropLog(line: string): void {
-    const now = Date.now();
-    if (now - this.lastDropLog < 1000) {
-      this.droppedSinceLog++;
-      return;
-    }
-    const more = this.droppedSinceLog ? ` (+${this.droppedSinceLog} more dropped since last line)` : '';
-    this.lastDropLog = now;
-    this.droppedSinceLog = 0;
-    this.log.warn(`SIP: dropped ${line}${more}`);
+    this.dropped.warn(`SIP: dropped ${line}`);
   }
 }
 

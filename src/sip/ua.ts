@@ -20,6 +20,7 @@ import { formatNameAddr } from './header-values.js';
 import { ALLOW, buildRequest, buildResponse, contactValue, reasonFor, tagOf, uriEndpoint, withTag } from './request-builder.js';
 import { errText, type Logger } from '../util/log.js';
 import { createHash } from 'node:crypto';
+import { RateLimitedLog } from './rate-log.js';
 
 export type { IncomingInvite } from './ua-incoming.js';
 export type { OutgoingInvite, InviteOptions } from './ua-outgoing.js';
@@ -77,6 +78,7 @@ export class UserAgent {
   private stopped = false;
   private readonly waiting = new Set<() => void>();
   private readonly maxServerTransactions: number;
+  private readonly failures: RateLimitedLog;
 
   constructor(private readonly opts: UaOptions) {
     this.timers = timerValues(opts.timers);
@@ -85,6 +87,7 @@ export class UserAgent {
     this.transport = opts.transport;
     this.auth = new AuthSession(opts.credentials, opts.logger);
     this.maxServerTransactions = opts.maxServerTransactions ?? 10000;
+    this.failures = new RateLimitedLog(opts.logger);
     this.layer = new TransactionLayer({
       send: (m, d, e) => this.transport.send(m, d, e),
       sendResponse: (r, e) => this.transport.sendResponse(r, e),
@@ -232,7 +235,8 @@ export class UserAgent {
       if (msg.type === 'response') this.receiveResponse(msg);
       else this.receiveRequest(msg, source);
     } catch (e) {
-      this.logger.error(`SIP: error handling ${msg.type === 'request' ? msg.method : msg.status} from ${source.address}:${source.port}: ${errText(e)}`);
+      this.handlerErrors++;
+      this.failures.error(`SIP: error handling ${msg.type === 'request' ? msg.method : msg.status} from ${source.address}:${source.port}: ${errText(e)}`);
     }
   }
 
@@ -318,6 +322,9 @@ export class UserAgent {
     this.transport.sendResponse(buildResponse(req, 503, 'Service Unavailable', { toTag: newTag(), headers: [['retry-after', '5']], userAgent: this.userAgent }));
     return true;
   }
+
+  /** Messages whose handling threw (bad header values the parser let through...); logged at a bounded rate. */
+  handlerErrors = 0;
 
   /** Requests answered 503 because of `maxServerTransactions`. */
   overloadRejected = 0;
