@@ -241,6 +241,11 @@ export class UserAgent {
   }
 
   private receiveResponse(res: SipResponse): void {
+    if (res.headers.getAll('via').length !== 1) {
+      // §8.1.3.3: a response with more than one Via was misrouted; discard it.
+      this.failures.warn(`SIP: discarded ${res.status} response with ${res.headers.getAll('via').length} Via values`);
+      return;
+    }
     if (this.layer.receiveResponse(res)) return;
     const cseq = cseqOf(res);
     if (!cseq || cseq.method !== 'INVITE' || res.status < 200 || res.status >= 300) return;

@@ -141,3 +141,21 @@ t.test('a handler that throws is logged and the transport keeps working', async 
   t.equal(tr.counters.handlerErrors, 2);
   t.ok(log.lines.some((l) => /ERROR .*boom/.test(l)));
 });
+
+t.test('a response with more than one Via is discarded (§8.1.3.3); the proper one completes the request', async (t) => {
+  const { tr, port } = await transport();
+  const ua = new UserAgent({ transport: tr, contactHost: '127.0.0.1', contactPort: port, logger: memoryLogger() });
+  await ua.start();
+  t.teardown(() => ua.stop());
+  const p = await peer(t);
+  const target = { scheme: 'sip' as const, user: 'x', host: '127.0.0.1', port: p.port, params: new Map(), headers: new Map() };
+  const pending = ua.request({ method: 'MESSAGE', target, from: { uri: target, params: new Map() }, to: { uri: target, params: new Map() }, body: Buffer.from('hi'), contentType: 'text/plain' });
+  const req = await p.next();
+  const keep = (name: string): string => req.split('\r\n').filter((l) => l.toLowerCase().startsWith(name)).join('\r\n');
+  const head = [keep('via:'), keep('from:'), `${keep('to:')};tag=p`, keep('call-id:'), keep('cseq:'), 'Content-Length: 0', '', ''].join('\r\n');
+  // our Via on top plus one more: it would match our transaction, but it was not meant for us
+  await send(p.sock, port, `SIP/2.0 200 Wrong\r\n${head.replace(/^(via:[^\r]*)/im, '$1\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKproxy')}`);
+  await send(p.sock, port, `SIP/2.0 200 Right\r\n${head}`);
+  const res = await pending;
+  t.equal(res.reason, 'Right');
+});
