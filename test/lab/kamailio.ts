@@ -3,10 +3,9 @@
  * of 127.0.0.1: registrar + record-routing proxy, optionally with digest
  * auth. Stopped by PID with the other processes at teardown.
  */
-import { createSocket } from 'node:dgram';
 import { fileURLToPath } from 'node:url';
 import { start, until, type Proc } from './proc.js';
-import { freePort } from './ports.js';
+import { freePort, udpBound } from './ports.js';
 
 export const KAMAILIO_CFG = fileURLToPath(new URL('./kamailio.cfg', import.meta.url));
 
@@ -15,14 +14,6 @@ export interface Kamailio {
   port: number;
   /** Lines the config logged with xlog (REQ ..., LOOSE ..., AUTH-OK ...). */
   lines(prefix: string): string[];
-}
-
-function udpBound(port: number): Promise<boolean> {
-  return new Promise((res) => {
-    const s = createSocket('udp4');
-    s.once('error', () => res(true));
-    s.bind(port, '127.0.0.1', () => s.close(() => res(false)));
-  });
 }
 
 export async function startKamailio(opts: { auth?: boolean; password?: string } = {}): Promise<Kamailio> {

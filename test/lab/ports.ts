@@ -12,9 +12,18 @@ const given = new Set<number>();
 function udpFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = createSocket('udp4');
-    s.once('error', () => resolve(false));
+    s.once('error', () => {
+      // a failed bind still leaves an open handle: close it, or the test process never exits
+      s.close();
+      resolve(false);
+    });
     s.bind(port, '127.0.0.1', () => s.close(() => resolve(true)));
   });
+}
+
+/** True once something has the UDP port bound on 127.0.0.1 (a peer we started is listening). */
+export async function udpBound(port: number): Promise<boolean> {
+  return !(await udpFree(port));
 }
 
 function tcpFree(port: number): Promise<boolean> {

@@ -4,13 +4,12 @@
  * screen: exit code, successful/failed calls, per-message counters
  * (messages, retransmissions, timeouts, unexpected).
  */
-import { createSocket } from 'node:dgram';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { start, until, type Proc } from './proc.js';
-import { freePort } from './ports.js';
+import { freePort, udpBound } from './ports.js';
 
 export const SCENARIO_DIR = resolve(fileURLToPath(new URL('../sipp/', import.meta.url)));
 
@@ -60,15 +59,6 @@ export interface Sipp {
   result(timeoutMs?: number): Promise<SippResult>;
   /** What the scenario's <log> actions have written so far (while it runs). */
   logsSoFar(): string;
-}
-
-/** True once something has the UDP port bound (SIPp as UAS is ready). */
-function udpBound(port: number): Promise<boolean> {
-  return new Promise((res) => {
-    const s = createSocket('udp4');
-    s.once('error', () => res(true));
-    s.bind(port, '127.0.0.1', () => s.close(() => res(false)));
-  });
 }
 
 export async function sipp(o: SippOptions): Promise<Sipp> {
