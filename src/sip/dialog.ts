@@ -13,10 +13,12 @@ import type { ServerTransaction } from './transaction/layer.js';
 import { newBranch } from './ids.js';
 import { ALLOW, buildRequest, buildResponse, contactUri, nextHop, reasonFor } from './request-builder.js';
 import { SuccessRetransmitter } from './success-retransmitter.js';
+import { AuthAttempt, type AuthSession } from './auth-session.js';
 
 /** What a dialog needs from the UA core. */
 export interface DialogHost {
   readonly timers: TimerValues;
+  readonly auth: AuthSession;
   readonly logger: Logger;
   readonly userAgent?: string;
   readonly sentBy: { host: string; port: number };
@@ -135,16 +137,29 @@ export class Dialog extends TypedEmitter<DialogEvents> {
   /** §15.1.1: send BYE; the dialog ends whatever the answer. */
   async bye(): Promise<void> {
     if (this.closed) return;
-    const req = this.createRequest('BYE');
+    const hop = this.nextHop;
     this.close('local BYE');
-    const res = await this.host.sendNonInvite(req, nextHop(this.routeSet, this.remoteTarget));
+    const res = await this.send('BYE', {}, hop);
     if (res.status >= 300) this.log.info(`BYE answered ${res.status} ${res.reason}`);
   }
 
   /** A non-INVITE request inside the dialog (INFO, OPTIONS, MESSAGE...). */
   request(method: string, body?: Buffer, contentType?: string): Promise<SipResponse> {
-    const req = this.createRequest(method, { body, contentType });
-    return this.host.sendNonInvite(req, this.nextHop);
+    return this.send(method, { body, contentType }, this.nextHop);
+  }
+
+  /** §22.2: an in-dialog request a proxy challenges is sent again with credentials and the next CSeq. */
+  private async send(method: string, opts: { body?: Buffer; contentType?: string }, hop: Endpoint): Promise<SipResponse> {
+    const attempt = new AuthAttempt();
+    let auth: Array<[string, string]> = [];
+    for (;;) {
+      const req = this.createRequest(method, { ...opts, headers: auth });
+      const res = await this.host.sendNonInvite(req, hop);
+      if (res.status !== 401 && res.status !== 407) return res;
+      const more = this.host.auth.authorize(req, res, attempt);
+      if (!more) return res;
+      auth = more;
+    }
   }
 
   /** §14.1: a re-INVITE with a new offer; on 2xx the answer becomes the remote SDP. */

@@ -8,7 +8,7 @@ import { TypedEmitter } from './emitter.js';
 import { Dialog, type DialogHost } from './dialog.js';
 import type { InviteClientTransaction } from './transaction/client-invite.js';
 import type { ClientFailure, ClientTransactionUser } from './transaction/common.js';
-import { AuthAttempt, type AuthSession } from './auth-session.js';
+import { AuthAttempt } from './auth-session.js';
 import { StateTimers } from './timers.js';
 import { newBranch, newCallId, newTag } from './ids.js';
 import { formatNameAddr } from './header-values.js';
@@ -40,7 +40,6 @@ export interface OutgoingInvite extends TypedEmitter<OutgoingInviteEvents> {
 }
 
 export interface OutgoingHost extends DialogHost {
-  readonly auth: AuthSession;
   sendInviteTx(req: SipRequest, dest: Endpoint, tu: ClientTransactionUser): InviteClientTransaction;
   addDialog(d: Dialog): void;
   outgoingDone(o: OutgoingInviteImpl): void;

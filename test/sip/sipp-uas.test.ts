@@ -91,6 +91,20 @@ t.test('in the dialog we re-INVITE (answer becomes the remote SDP, Contact refre
   t.match(r.logs, /INFO Signal=5/);
 });
 
+t.test('a BYE challenged with 401 in the dialog is sent again with Authorization and the next CSeq (SIPp verifies only Authorization; 407 + Proxy-Authorization is proven with Kamailio)', async (t) => {
+  const ua = await startTestUa({}, { timers: TIMERS, credentials: () => ({ username: '799', password: 's3cret-pw' }) });
+  t.teardown(() => ua.stop());
+  const s = await sipp({ scenario: 'uas-answer-bye-auth.xml' });
+  const { outcome } = call(ua, s.port);
+  const d = (await outcome).dialog!;
+  const firstByeSeq = d.localSeq + 1;
+  await d.bye();
+  const r = await s.result();
+  t.equal(r.code, 0, r.code === 0 ? 'SIPp rc 0' : r.output.slice(-2000));
+  t.notMatch(r.logs, /BYE AUTH FAILED/);
+  t.match(r.logs, new RegExp(`BYE AUTH CSeq ${firstByeSeq + 1}`));
+});
+
 t.test('we cancel a ringing call: CANCEL with Reason, 487 ends it as failed', async (t) => {
   const ua = await withUa(t);
   const s = await sipp({ scenario: 'uas-ring.xml' });
