@@ -91,22 +91,42 @@ export function readWav(file: string): Int16Array {
   return parseWav(buf, file);
 }
 
-/** A 16-bit PCM mono 8 kHz WAV file image (for tests and tools). */
+/** The 44-byte RIFF/WAVE header of 16-bit little-endian PCM (the format every player opens). */
+export function wavHeader(sampleRate: number, channels: number, frames: number): Buffer {
+  const dataBytes = frames * channels * 2;
+  const h = Buffer.alloc(44);
+  h.write('RIFF', 0, 'ascii');
+  h.writeUInt32LE(36 + dataBytes, 4);
+  h.write('WAVEfmt ', 8, 'ascii');
+  h.writeUInt32LE(16, 16); // fmt chunk size
+  h.writeUInt16LE(FORMAT_PCM, 20);
+  h.writeUInt16LE(channels, 22);
+  h.writeUInt32LE(sampleRate, 24);
+  h.writeUInt32LE(sampleRate * channels * 2, 28); // byte rate
+  h.writeUInt16LE(channels * 2, 32); // block align
+  h.writeUInt16LE(16, 34); // bits per sample
+  h.write('data', 36, 'ascii');
+  h.writeUInt32LE(dataBytes, 40);
+  return h;
+}
+
+/** A WAV file from one or more equally long channels (interleaved in order). */
+export function encodeWav(sampleRate: number, channels: readonly Int16Array[]): Buffer {
+  const n = channels.length;
+  const frames = n ? channels[0].length : 0;
+  const out = Buffer.allocUnsafe(44 + frames * n * 2);
+  wavHeader(sampleRate, n, frames).copy(out, 0);
+  let o = 44;
+  for (let i = 0; i < frames; i++) {
+    for (let c = 0; c < n; c++) {
+      out.writeInt16LE(channels[c][i], o);
+      o += 2;
+    }
+  }
+  return out;
+}
+
+/** A 16-bit PCM mono 8 kHz WAV file image (prompts, tests, tools). */
 export function buildWav(pcm: Int16Array): Buffer {
-  const data = pcm.length * 2;
-  const buf = Buffer.alloc(44 + data);
-  buf.write('RIFF', 0, 'latin1');
-  buf.writeUInt32LE(36 + data, 4);
-  buf.write('WAVEfmt ', 8, 'latin1');
-  buf.writeUInt32LE(16, 16);
-  buf.writeUInt16LE(FORMAT_PCM, 20);
-  buf.writeUInt16LE(1, 22);
-  buf.writeUInt32LE(8000, 24);
-  buf.writeUInt32LE(16000, 28);
-  buf.writeUInt16LE(2, 32);
-  buf.writeUInt16LE(16, 34);
-  buf.write('data', 36, 'latin1');
-  buf.writeUInt32LE(data, 40);
-  for (let i = 0; i < pcm.length; i++) buf.writeInt16LE(pcm[i], 44 + i * 2);
-  return buf;
+  return encodeWav(8000, [pcm]);
 }

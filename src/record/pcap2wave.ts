@@ -21,7 +21,7 @@ import { readCapture, CaptureFormatError } from './pcap-reader.js';
 import { ROLE_MAC_BYTE } from './pcap-writer.js';
 import { G711_PT, isEventOrNoise, parseRtp, payloadTypeName, type RtpPacket } from './rtp-packet.js';
 import { placeChannel, RATE, type AudioPacket, type PlacedAudio, type StreamStats } from './timeline.js';
-import { encodeWav } from './wav.js';
+import { encodeWav } from '../media/wav.js';
 
 export class Pcap2WaveError extends Error {
   override name = 'Pcap2WaveError';

@@ -5,7 +5,7 @@ import { readCapture } from '../../src/record/pcap-reader.js';
 import { decodeUdp, LINKTYPE } from '../../src/record/frame-decode.js';
 import { parseRtp, isEventOrNoise, payloadTypeName } from '../../src/record/rtp-packet.js';
 import { placeChannel, type AudioPacket } from '../../src/record/timeline.js';
-import { wavHeader } from '../../src/record/wav.js';
+import { wavHeader } from '../../src/media/wav.js';
 import { rtpPacket } from './helpers.js';
 
 const A = { address: '10.1.2.3', port: 4000 };
