@@ -56,7 +56,7 @@ function runQueueWaitMs(pid) {
 }
 
 /** utime + stime of a process in ms, its RSS in bytes, its run-queue wait in ms (Linux /proc). */
-function procSample(pid, clkTck) {
+function procSampleOrThrow(pid, clkTck) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from 3 (state) on
   const userMs = (Number(f[11]) * 1000) / clkTck; // field 14 utime
@@ -64,6 +64,17 @@ function procSample(pid, clkTck) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const rss = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) * 1024;
   return { cpuMs, userMs, rss, waitMs: runQueueWaitMs(pid) };
+}
+
+/** A sample of the relay (undefined when there is none, or it is gone) and of this process. */
+function sample(relayPid, clkTck) {
+  let relay;
+  try {
+    relay = relayPid ? procSampleOrThrow(relayPid, clkTck) : undefined;
+  } catch (e) {
+    console.error(`load generator: relay process ${relayPid} not readable: ${e.message}`);
+  }
+  return { t: performance.now(), relay, gen: process.cpuUsage(), genWait: runQueueWaitMs(process.pid) };
 }
 
 function bind() {
@@ -82,154 +93,168 @@ function quantile(sorted, n, p) {
   return sorted[Math.min(n - 1, Math.floor(p * n))];
 }
 
+/**
+ * One run: 2N connected endpoints, the sender schedule, the receivers'
+ * counters. Direction index 0 = caller -> technician, 1 = technician -> caller.
+ */
+class Load {
+  constructor({ calls, warmupMs, windowMs, clkTck }, socks, relayPid) {
+    this.nEp = 2 * calls;
+    this.socks = socks;
+    this.relayPid = relayPid;
+    this.clkTck = clkTck;
+    this.cap = Math.ceil(((windowMs + PERIOD_MS) / PERIOD_MS) * calls) + 16;
+    this.lat = [new Float64Array(this.cap), new Float64Array(this.cap)];
+    this.sentWin = [0, 0];
+    this.recvWin = [0, 0];
+    this.arrivedInWindow = 0; // by arrival time: the packets the relay sent during the window
+    this.bad = { misrouted: 0, garbled: 0, sendErrors: 0 };
+    this.t0 = performance.now() + 50;
+    this.wStartDue = this.t0 + warmupMs;
+    this.wEndDue = this.wStartDue + windowMs;
+    this.w0 = Infinity;
+    this.w1 = Infinity;
+    this.lateness = new Float64Array(windowMs + 1000);
+    this.nLate = 0;
+    this.k = 0;
+    this.eps = socks.map((s, e) => this.endpoint(s, e));
+  }
+
+  /** A template packet per endpoint, and its receiver. */
+  endpoint(s, e) {
+    const b = Buffer.alloc(PKT_LEN, ALAW_SILENCE);
+    b[0] = 0x80; // RTP version 2 (RFC 3550 §5.1)
+    b[1] = 8; // PCMA (RFC 3551 §6)
+    b.writeUInt32BE(0x5000_0000 + e, 8);
+    b.writeUInt32BE(e, 20);
+    b.writeUInt32BE(MAGIC, 24);
+    s.on('error', () => this.bad.sendErrors++);
+    s.on('message', (m) => this.receive(m, e ^ 1, e & 1 ? 0 : 1));
+    return { s, b, seq: (e * 7919) & 0xffff, ts: (e * 104729) >>> 0, dir: e & 1 ? 1 : 0 };
+  }
+
+  receive(b, peer, dir) {
+    const now = performance.now();
+    if (now >= this.w0 && now < this.w1) this.arrivedInWindow++;
+    if (b.length !== PKT_LEN || b.readUInt32BE(24) !== MAGIC) {
+      this.bad.garbled++;
+      return;
+    }
+    if (b.readUInt32BE(20) !== peer) {
+      this.bad.misrouted++;
+      return;
+    }
+    const t = b.readDoubleBE(12);
+    if (t >= this.w0 && t < this.wEndDue) {
+      const n = this.recvWin[dir]++;
+      if (n < this.cap) this.lat[dir][n] = now - t;
+    }
+  }
+
+  /** Due time of the k-th packet: the 2N streams spread evenly over each 20 ms period. */
+  due(k) {
+    return this.t0 + Math.floor(k / this.nEp) * PERIOD_MS + ((k % this.nEp) * PERIOD_MS) / this.nEp;
+  }
+
+  /** Send every packet that is due; stamped with the real send time. */
+  sendDue() {
+    const now0 = performance.now();
+    if (this.w0 !== Infinity && this.nLate < this.lateness.length) this.lateness[this.nLate++] = now0 - this.due(this.k);
+    while (this.due(this.k) <= performance.now()) {
+      const ep = this.eps[this.k++ % this.nEp];
+      const b = Buffer.allocUnsafe(PKT_LEN);
+      ep.b.copy(b);
+      b.writeUInt16BE(ep.seq, 2);
+      b.writeUInt32BE(ep.ts, 4);
+      ep.seq = (ep.seq + 1) & 0xffff;
+      ep.ts = (ep.ts + 160) >>> 0;
+      const t = performance.now();
+      b.writeDoubleBE(t, 12);
+      if (t >= this.w0 && t < this.wEndDue) this.sentWin[ep.dir]++;
+      ep.s.send(b, 0, PKT_LEN);
+    }
+  }
+
+  /** Warm-up, then the window; resolves at the window's end. */
+  run() {
+    return new Promise((resolve) => {
+      const tick = () => {
+        const now = performance.now();
+        if (this.w0 === Infinity && now >= this.wStartDue) {
+          this.s0 = sample(this.relayPid, this.clkTck);
+          this.w0 = this.s0.t;
+        }
+        if (this.w0 !== Infinity && now >= this.wEndDue) {
+          this.s1 = sample(this.relayPid, this.clkTck);
+          this.w1 = this.s1.t;
+          resolve();
+          return;
+        }
+        this.sendDue();
+        setTimeout(tick, Math.max(0, this.due(this.k) - performance.now()));
+      };
+      setTimeout(tick, Math.max(0, this.t0 - performance.now()));
+    });
+  }
+
+  latencies(d) {
+    const n = Math.min(this.recvWin[d], this.cap);
+    return this.lat[d].subarray(0, n);
+  }
+
+  result() {
+    const { s0, s1 } = this;
+    const dirs = [0, 1].map((d) => {
+      const a = this.latencies(d).sort();
+      return { sent: this.sentWin[d], received: this.recvWin[d], p50: quantile(a, a.length, 0.5), p99: quantile(a, a.length, 0.99), max: a.length ? a[a.length - 1] : NaN };
+    });
+    const all = new Float64Array(this.latencies(0).length + this.latencies(1).length);
+    all.set(this.latencies(0), 0);
+    all.set(this.latencies(1), this.latencies(0).length);
+    all.sort();
+    const late = this.lateness.subarray(0, this.nLate).sort();
+    const windowS = (this.w1 - this.w0) / 1000;
+    const pct = (ms) => ms / 10 / windowS;
+    const relay = s0.relay && s1.relay;
+    return {
+      windowS,
+      dirs,
+      p50: quantile(all, all.length, 0.5),
+      p99: quantile(all, all.length, 0.99),
+      max: all.length ? all[all.length - 1] : NaN,
+      arrivedInWindow: this.arrivedInWindow,
+      ...this.bad,
+      relayCpuMs: relay ? s1.relay.cpuMs - s0.relay.cpuMs : NaN,
+      relayUserMs: relay ? s1.relay.userMs - s0.relay.userMs : NaN,
+      relayRss: relay ? s1.relay.rss : NaN,
+      relayWaitPct: relay ? pct(s1.relay.waitMs - s0.relay.waitMs) : NaN,
+      genWaitPct: pct(s1.genWait - s0.genWait),
+      genCpuPct: pct((s1.gen.user - s0.gen.user + s1.gen.system - s0.gen.system) / 1000),
+      genLateP99: quantile(late, late.length, 0.99),
+      genLateMax: late.length ? late[late.length - 1] : NaN,
+    };
+  }
+}
+
 async function main() {
   const { setup } = await nextMessage('setup');
-  const { calls, warmupMs, windowMs, graceMs, clkTck } = setup;
-  const nEp = 2 * calls;
   const socks = [];
-  for (let e = 0; e < nEp; e++) {
+  for (let e = 0; e < 2 * setup.calls; e++) {
     const s = await bind();
-    // a few seconds of packets may queue while the event loop is busy
-    s.setRecvBufferSize(1 << 20);
+    s.setRecvBufferSize(1 << 20); // packets may queue while this event loop is busy
     socks.push(s);
   }
   send({ ports: socks.map((s) => s.address().port) });
   const { targets, relayPid } = await nextMessage('targets');
   // connected sockets: no address lookup per send, and the kernel drops
   // datagrams from anyone but the target (the relay answers from the port
-  // it was sent to: symmetric RTP)
-  let sendErrors = 0;
-  for (let e = 0; e < nEp; e++) {
-    socks[e].on('error', () => sendErrors++);
-    await new Promise((resolve) => socks[e].connect(targets[e], '127.0.0.1', resolve));
-  }
-
-  // --- counters: index 0 = caller -> technician, 1 = technician -> caller
-  const perDirCap = Math.ceil(((windowMs + PERIOD_MS) / PERIOD_MS) * calls) + 16;
-  const lat = [new Float64Array(perDirCap), new Float64Array(perDirCap)];
-  const sentWin = [0, 0];
-  const recvWin = [0, 0];
-  let arrivedInWindow = 0; // by arrival time: the packets relayed during the window
-  let misrouted = 0;
-  let garbled = 0;
-  let w0 = Infinity;
-  let w1 = Infinity;
-  let wEndDue = Infinity;
-
-  socks.forEach((s, e) => {
-    const peer = e ^ 1;
-    const dir = e & 1 ? 0 : 1; // a technician receives caller -> technician
-    s.on('message', (b) => {
-      const now = performance.now();
-      if (now >= w0 && now < w1) arrivedInWindow++;
-      if (b.length !== PKT_LEN || b.readUInt32BE(24) !== MAGIC) {
-        garbled++;
-        return;
-      }
-      if (b.readUInt32BE(20) !== peer) {
-        misrouted++;
-        return;
-      }
-      const t = b.readDoubleBE(12);
-      if (t >= w0 && t < wEndDue) {
-        const n = recvWin[dir]++;
-        if (n < perDirCap) lat[dir][n] = now - t;
-      }
-    });
-  });
-
-  // --- sender state, one template packet per endpoint
-  const eps = socks.map((s, e) => {
-    const b = Buffer.alloc(PKT_LEN, ALAW_SILENCE);
-    b[0] = 0x80;
-    b[1] = 8;
-    b.writeUInt32BE(0x5000_0000 + e, 8);
-    b.writeUInt32BE(e, 20);
-    b.writeUInt32BE(MAGIC, 24);
-    return { s, b, seq: (e * 7919) & 0xffff, ts: (e * 104729) >>> 0, dir: e & 1 ? 1 : 0 };
-  });
-
-  const t0 = performance.now() + 50;
-  const wStartDue = t0 + warmupMs;
-  wEndDue = wStartDue + windowMs;
-  const phase = PERIOD_MS / nEp;
-  const due = (k) => t0 + Math.floor(k / nEp) * PERIOD_MS + (k % nEp) * phase;
-  const lateness = new Float64Array(Math.ceil((warmupMs + windowMs) / 1) + 1000);
-  let nLate = 0;
-  let sample0;
-  let sample1;
-  let k = 0;
-
-  await new Promise((resolve) => {
-    const tick = () => {
-      const now0 = performance.now();
-      if (w0 === Infinity && now0 >= wStartDue) {
-        sample0 = { t: performance.now(), relay: relayPid ? procSample(relayPid, clkTck) : undefined, gen: process.cpuUsage(), genWait: runQueueWaitMs(process.pid) };
-        w0 = sample0.t;
-      }
-      if (w0 !== Infinity && w1 === Infinity && now0 >= wEndDue) {
-        sample1 = { t: performance.now(), relay: relayPid ? procSample(relayPid, clkTck) : undefined, gen: process.cpuUsage(), genWait: runQueueWaitMs(process.pid) };
-        w1 = sample1.t;
-        resolve();
-        return;
-      }
-      if (w0 !== Infinity && nLate < lateness.length) lateness[nLate++] = now0 - due(k);
-      for (let d = due(k); d <= performance.now(); d = due(k)) {
-        const ep = eps[k % nEp];
-        k++;
-        const b = Buffer.allocUnsafe(PKT_LEN);
-        ep.b.copy(b);
-        b.writeUInt16BE(ep.seq, 2);
-        b.writeUInt32BE(ep.ts, 4);
-        ep.seq = (ep.seq + 1) & 0xffff;
-        ep.ts = (ep.ts + 160) >>> 0;
-        const t = performance.now();
-        b.writeDoubleBE(t, 12);
-        if (t >= w0 && t < wEndDue) sentWin[ep.dir]++;
-        ep.s.send(b, 0, PKT_LEN);
-      }
-      setTimeout(tick, Math.max(0, due(k) - performance.now()));
-    };
-    setTimeout(tick, Math.max(0, t0 - performance.now()));
-  });
-
-  // grace: late packets of the window still count as received
-  await new Promise((r) => setTimeout(r, graceMs));
+  // it was sent to: symmetric RTP, RFC 4961)
+  for (let e = 0; e < socks.length; e++) await new Promise((resolve) => socks[e].connect(targets[e], '127.0.0.1', resolve));
+  const load = new Load(setup, socks, relayPid);
+  await load.run();
+  await new Promise((r) => setTimeout(r, setup.graceMs)); // late packets of the window still count
   for (const s of socks) s.close();
-
-  const dirs = [0, 1].map((d) => {
-    const n = Math.min(recvWin[d], perDirCap);
-    const a = lat[d].subarray(0, n).sort();
-    return { sent: sentWin[d], received: recvWin[d], p50: quantile(a, n, 0.5), p99: quantile(a, n, 0.99), max: n ? a[n - 1] : NaN };
-  });
-  const all = new Float64Array(dirs[0].received + dirs[1].received);
-  all.set(lat[0].subarray(0, Math.min(recvWin[0], perDirCap)), 0);
-  all.set(lat[1].subarray(0, Math.min(recvWin[1], perDirCap)), Math.min(recvWin[0], perDirCap));
-  all.sort();
-  const lateSorted = lateness.subarray(0, nLate).sort();
-  const windowS = (w1 - w0) / 1000;
-  const genCpu = (sample1.gen.user - sample0.gen.user + sample1.gen.system - sample0.gen.system) / 1000;
-  send({
-    result: {
-      windowS,
-      dirs,
-      p50: quantile(all, all.length, 0.5),
-      p99: quantile(all, all.length, 0.99),
-      max: all.length ? all[all.length - 1] : NaN,
-      arrivedInWindow,
-      misrouted,
-      garbled,
-      sendErrors,
-      relayCpuMs: sample0.relay ? sample1.relay.cpuMs - sample0.relay.cpuMs : NaN,
-      relayUserMs: sample0.relay ? sample1.relay.userMs - sample0.relay.userMs : NaN,
-      relayRss: sample1.relay ? sample1.relay.rss : NaN,
-      relayWaitPct: sample0.relay ? (sample1.relay.waitMs - sample0.relay.waitMs) / 10 / windowS : NaN,
-      genWaitPct: (sample1.genWait - sample0.genWait) / 10 / windowS,
-      genCpuPct: genCpu / 10 / windowS,
-      genLateP99: quantile(lateSorted, nLate, 0.99),
-      genLateMax: nLate ? lateSorted[nLate - 1] : NaN,
-    },
-  });
+  send({ result: load.result() });
   process.disconnect();
 }
 
