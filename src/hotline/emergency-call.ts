@@ -48,7 +48,7 @@ export class EmergencyCall {
   private readonly legs = new Map<string, TechnicianLeg>();
   private readonly timers = new Map<number, NodeJS.Timeout>();
   private readonly tickets: CallTickets;
-  /** Ticket writes and notifications still running: the call waits for them before it is over. */
+  /** Ticket writes still running: the call waits for them before it is over. */
   private readonly pending: Array<Promise<unknown>> = [];
   private recorder: CallRecorder | undefined;
   /** Packets tapped before the recording file exists (the first ticket number is being stored). */
@@ -132,7 +132,8 @@ export class EmergencyCall {
         this.pending.push(this.tickets.close(c));
         return;
       case 'notify':
-        this.pending.push(this.notify(c.hop, c.ext));
+        // not awaited by finish(): a phone slow to answer the MESSAGE must not hold the call (notify never rejects)
+        void this.notify(c.hop, c.ext);
         return;
       case 'release':
         this.log.info(`releasing the caller (${c.reason})`);
@@ -230,7 +231,7 @@ export class EmergencyCall {
     this.caller.close();
     await Promise.all(this.pending);
     await this.recorder?.close();
-    this.log.info(`emergency call from ${this.caller.number} over (${this.state.outcome ?? 'ended'})`);
+    this.log.info(`emergency call from ${this.caller.number} over (${this.state.outcome ?? 'ended'}); RTP ports in use: ${this.svc.pool.inUse}`);
     this.finished();
   }
 }

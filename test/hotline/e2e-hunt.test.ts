@@ -60,6 +60,8 @@ t.test('first technician does not answer, the second answers and hangs up: two t
   t.match(sms[0], new RegExp(` 393331234567 ${im?.text}$`), 'SMS to prefix + number with the same text');
   t.equal(app.recordings().length, 1, 'one recording for the call');
   t.notMatch(app.proc.output(), /dropped unparsable|ERROR/, 'no malformed SIP and no error on the way');
+  await app.proc.waitFor(/over \(answered\); RTP ports in use: (\d+)/);
+  t.match(app.proc.output(), /over \(answered\); RTP ports in use: 0/, 'no RTP port outlives the call');
 });
 
 t.test('the caller gives up while the phone rings: one END ticket, the IM goes to the technician rung last', async (t) => {
@@ -112,4 +114,5 @@ t.test('busy goes on to the next technician at once; the caller hangs up during 
   t.match(files[0], /_Called_731_1\.txt$/);
   t.match(files[1], /_Called_732_END_1\.txt$/);
   t.ok(imOf(r732), '732 gets the IM');
+  t.match(app.proc.output(), /over \(answered\); RTP ports in use: 0/, 'no RTP port outlives the call');
 });

@@ -5,7 +5,7 @@
  */
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freeBlock, freePort } from './ports.js';
 import { start, until, type Proc } from './proc.js';
@@ -49,6 +49,10 @@ export interface Appliance {
   stop(): Promise<void>;
   /** Start the same card again (after stop or a kill). */
   restart(): Promise<void>;
+  /** SIGKILL, as a power cut would: nothing is flushed or unregistered. */
+  kill(): Promise<void>;
+  /** Files waiting in Outbox/ (SMS not yet accepted by the provider). */
+  outbox(): string[];
 }
 
 const ticketNo = (f: string): number => Number(/_Ticket_(\d+)_/.exec(f)?.[1] ?? -1);
@@ -94,7 +98,10 @@ export async function startAppliance(o: ApplianceOptions): Promise<Appliance> {
   }
   if (o.first) writeFileSync(join(app, 'First.txt'), o.first);
   if (o.timeoutSec) writeFileSync(join(app, 'Timeout.txt'), String(o.timeoutSec));
-  for (const [f, v] of Object.entries(o.files ?? {})) writeFileSync(join(app, f), v);
+  for (const [f, v] of Object.entries(o.files ?? {})) {
+    mkdirSync(dirname(join(app, f)), { recursive: true });
+    writeFileSync(join(app, f), v);
+  }
 
   const launch = async (): Promise<Proc> => {
     const p = start('appliance', process.execPath, [join(app, 'ticketline.js'), app], { env: { ...process.env, ...o.env } });
@@ -131,6 +138,14 @@ export async function startAppliance(o: ApplianceOptions): Promise<Appliance> {
     async restart() {
       await proc.stop();
       proc = await launch();
+    },
+    async kill() {
+      proc.child.kill('SIGKILL');
+      await proc.exited();
+    },
+    outbox: () => {
+      const d = join(app, 'Outbox');
+      return existsSync(d) ? readdirSync(d).filter((f) => f.endsWith('.json')) : [];
     },
   };
   return a;
