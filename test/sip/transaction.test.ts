@@ -233,3 +233,13 @@ t.test('matching: same branch but other sent-by or method is another transaction
   w.layer.stop();
   t.same(w.layer.size, { clients: 0, servers: 0 });
 });
+
+t.test('non-INVITE server: a TU that never answers gets a 500 after 64*T1, so the transaction cannot leak', async (t) => {
+  const w = wire();
+  const tx = w.layer.createServer(request('MESSAGE')) as NonInviteServerTransaction;
+  await until(() => statuses(w).length > 0, 5000);
+  t.same(statuses(w), [500]);
+  t.equal(tx.state, 'completed');
+  t.equal(tx.method, 'MESSAGE');
+  w.layer.stop();
+});

@@ -20,11 +20,18 @@ export class NonInviteServerTransaction {
   lastResponse?: SipResponse;
   private readonly timers = new StateTimers();
 
+  /** Kept only until the final response: Timer J holds completed transactions for 32 s, so they stay small. */
+  private request?: SipRequest;
+  readonly method: string;
+
   constructor(
     readonly key: string,
-    readonly request: SipRequest,
+    request: SipRequest,
     private readonly ctx: TransactionContext,
-  ) {}
+  ) {
+    this.request = request;
+    this.method = request.method;
+  }
 
   start(): void {
     this.enter('trying');
@@ -78,7 +85,7 @@ export class NonInviteServerTransaction {
         return;
       case 'timer-guard':
         // Not in the RFC: a TU that never answers must not leak the transaction.
-        this.input({ kind: 'tu-final', res: responseTo(this.request, 500, 'Server Internal Error (no answer)', 'noanswer') });
+        if (this.request) this.input({ kind: 'tu-final', res: responseTo(this.request, 500, 'Server Internal Error (no answer)', 'noanswer') });
         return;
       case 'transport-error':
         this.enter('terminated');
@@ -101,6 +108,7 @@ export class NonInviteServerTransaction {
     if (next === 'trying' || next === 'proceeding') {
       this.timers.start('guard', 64 * T1, () => this.input({ kind: 'timer-guard' }));
     } else if (next === 'completed') {
+      this.request = undefined;
       this.timers.start('J', 64 * T1, () => this.input({ kind: 'timer-J' }));
     } else {
       this.ctx.terminated(this.key);
