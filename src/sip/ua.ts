@@ -341,6 +341,7 @@ export class UserAgent {
     } catch (e) {
       this.logger.error(`SIP: handler for ${req.method} failed: ${errText(e)}`);
       if (server.answerable) server.respond(this.reply(req, 500));
+      this.incoming.delete(server.key);
     }
   }
 

@@ -159,3 +159,19 @@ t.test('a response with more than one Via is discarded (§8.1.3.3); the proper o
   const res = await pending;
   t.equal(res.reason, 'Right');
 });
+
+t.test('a TU handler that throws on INVITE: 500 sent, nothing kept, UA keeps working', async (t) => {
+  const { tr, port } = await transport();
+  const log = memoryLogger();
+  const ua = new UserAgent({ transport: tr, contactHost: '127.0.0.1', contactPort: port, logger: log });
+  ua.onInvite = () => {
+    throw new Error('tu bug');
+  };
+  await ua.start();
+  t.teardown(() => ua.stop());
+  const p = await peer(t);
+  await send(p.sock, port, `INVITE sip:a@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${p.port};branch=z9hG4bKtu\r\nFrom: <sip:b@127.0.0.1>;tag=1\r\nTo: <sip:a@127.0.0.1>\r\nCall-ID: tu\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n`);
+  t.match(await p.next(), /^SIP\/2\.0 500 /);
+  t.equal(ua.stats.incoming, 0);
+  t.ok(log.lines.some((l) => /handler for INVITE failed: tu bug/.test(l)));
+});
