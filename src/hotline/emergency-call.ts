@@ -22,7 +22,9 @@ import { initialHunt, step, type Directory, type HuntCommand, type HuntEvent, ty
 import type { HotlineServices } from './services.js';
 import { REASON_ANSWERED_ELSEWHERE, TechnicianLeg } from './technician-leg.js';
 
-const RINGBACK = new Prompt('ringback', ringback());
+let ringbackPrompt: Prompt | undefined;
+/** Rendered on the first emergency call, not at start-up (memory and start time on a small board). */
+const RINGBACK = (): Prompt => (ringbackPrompt ??= new Prompt('ringback', ringback()));
 
 /** 10 s of both directions at 50 packets/s: more than a slow card needs to store one number. */
 const MAX_EARLY_PACKETS = 1000;
@@ -76,7 +78,7 @@ export class EmergencyCall {
   async run(): Promise<void> {
     const start = this.svc.now();
     const first = this.config.cfuTarget ?? this.config.first;
-    this.caller.play(RINGBACK, true);
+    this.caller.play(RINGBACK(), true);
     // Recording starts at the key press (seed). Its file name carries hop 1's ticket number, which is
     // being written to the card meanwhile: packets wait in memory until the file exists.
     this.caller.setTap(this.tapFor('caller'));
@@ -186,7 +188,7 @@ export class EmergencyCall {
     this.relay?.stop();
     this.relay = undefined;
     this.heard = undefined;
-    if (this.state.phase === 'hunting') void this.caller.play(RINGBACK, true);
+    if (this.state.phase === 'hunting') void this.caller.play(RINGBACK(), true);
   }
 
   private async notify(hop: number, ext: string): Promise<void> {

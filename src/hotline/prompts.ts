@@ -11,7 +11,7 @@ import { errText, type Logger } from '../util/log.js';
 
 export class PromptCache {
   private readonly cache = new Map<string, { stamp: string; prompt: Prompt }>();
-  private readonly fallback = new Prompt('fallback tone', errorTone());
+  private fallback: Prompt | undefined;
 
   constructor(private readonly log: Logger) {}
 
@@ -37,6 +37,6 @@ export class PromptCache {
   private broken(path: string, why: string): Prompt {
     this.log.error(`prompt ${path} not playable (${why}): playing a tone instead; it should be an 8 kHz mono 16-bit PCM WAV`);
     this.cache.delete(path);
-    return this.fallback;
+    return (this.fallback ??= new Prompt('fallback tone', errorTone()));
   }
 }

@@ -1,7 +1,9 @@
 /**
- * ITU-T G.711 A-law and µ-law, as lookup tables built once at load:
- * decode is a 256-entry table, encode a 65536-entry table indexed by the
- * 16-bit sample (as unsigned), so transcoding costs one load per sample.
+ * ITU-T G.711 A-law and µ-law. Decoding and A-law <-> µ-law transcoding
+ * (the relay's hot path) are 256-entry tables built at load; encoding from
+ * linear PCM is computed per sample: it only runs when a prompt or tone is
+ * encoded, once per law, and a 64 K-entry table would cost start-up time
+ * and memory on a small board for nothing.
  */
 
 function alawDecodeOne(a: number): number {
@@ -52,8 +54,6 @@ function ulawEncodeOne(pcm: number): number {
 
 export const ALAW_TO_PCM = new Int16Array(256);
 export const ULAW_TO_PCM = new Int16Array(256);
-const PCM_TO_ALAW = new Uint8Array(65536);
-const PCM_TO_ULAW = new Uint8Array(65536);
 /** Direct A-law <-> µ-law maps (via linear), for the relay's transcoding. */
 export const ALAW_TO_ULAW = new Uint8Array(256);
 export const ULAW_TO_ALAW = new Uint8Array(256);
@@ -62,26 +62,21 @@ for (let i = 0; i < 256; i++) {
   ALAW_TO_PCM[i] = alawDecodeOne(i);
   ULAW_TO_PCM[i] = ulawDecodeOne(i);
 }
-for (let i = 0; i < 65536; i++) {
-  const s = i < 32768 ? i : i - 65536;
-  PCM_TO_ALAW[i] = alawEncodeOne(s);
-  PCM_TO_ULAW[i] = ulawEncodeOne(s);
-}
 for (let i = 0; i < 256; i++) {
-  ALAW_TO_ULAW[i] = PCM_TO_ULAW[ALAW_TO_PCM[i] & 0xffff];
-  ULAW_TO_ALAW[i] = PCM_TO_ALAW[ULAW_TO_PCM[i] & 0xffff];
+  ALAW_TO_ULAW[i] = ulawEncodeOne(ALAW_TO_PCM[i]);
+  ULAW_TO_ALAW[i] = alawEncodeOne(ULAW_TO_PCM[i]);
 }
 
 export type G711Law = 'PCMA' | 'PCMU';
 
 export function encodeSample(law: G711Law, pcm: number): number {
-  return (law === 'PCMA' ? PCM_TO_ALAW : PCM_TO_ULAW)[pcm & 0xffff];
+  return law === 'PCMA' ? alawEncodeOne(pcm) : ulawEncodeOne(pcm);
 }
 
 export function encode(law: G711Law, pcm: Int16Array): Buffer {
-  const table = law === 'PCMA' ? PCM_TO_ALAW : PCM_TO_ULAW;
+  const one = law === 'PCMA' ? alawEncodeOne : ulawEncodeOne;
   const out = Buffer.allocUnsafe(pcm.length);
-  for (let i = 0; i < pcm.length; i++) out[i] = table[pcm[i] & 0xffff];
+  for (let i = 0; i < pcm.length; i++) out[i] = one(pcm[i]);
   return out;
 }
 

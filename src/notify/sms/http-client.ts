@@ -3,8 +3,7 @@
  * whole exchange and a cap on the response body kept, so a slow or chatty
  * gateway can neither hang the outbox nor fill memory.
  */
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import type { IncomingMessage } from 'node:http';
 
 export interface HttpReply {
   status: number;
@@ -22,8 +21,13 @@ export interface HttpOptions {
 
 export const DEFAULT_TIMEOUT_MS = 15000;
 
-/** Resolves with status and (capped) body; rejects on network error or timeout. */
-export function httpExchange(url: URL, opts: HttpOptions): Promise<HttpReply> {
+/**
+ * Resolves with status and (capped) body; rejects on network error or timeout.
+ * node:http/https (and TLS) are loaded on the first SMS, not at start-up: the
+ * default LOG provider never needs them, and they cost memory on a small board.
+ */
+export async function httpExchange(url: URL, opts: HttpOptions): Promise<HttpReply> {
+  const send = url.protocol === 'https:' ? (await import('node:https')).request : (await import('node:http')).request;
   const maxBody = opts.maxBody ?? 16384;
   const headers: Record<string, string | number> = { 'User-Agent': 'ticketline', Connection: 'close' };
   const payload = opts.body === undefined ? undefined : Buffer.from(opts.body, 'utf8');
@@ -31,7 +35,6 @@ export function httpExchange(url: URL, opts: HttpOptions): Promise<HttpReply> {
     headers['Content-Type'] = opts.contentType ?? 'application/x-www-form-urlencoded';
     headers['Content-Length'] = payload.length;
   }
-  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
     let done = false;
     const finish = (err: Error | undefined, reply?: HttpReply): void => {
