@@ -10,18 +10,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const HEAD = `<?xml version="1.0" encoding="ISO-8859-1" ?>\n<!DOCTYPE scenario SYSTEM "sipp.dtd">\n`;
-const SDP = `v=0
+/** Our SDP offer/answer; `te` is the telephone-event payload type offered, null for none (PCMA/PCMU only). */
+const sdp = (te: number | null = 101): string => `v=0
 o=sipp 53655765 2353687637 IN IP[local_ip_type] [local_ip]
 s=-
 c=IN IP[media_ip_type] [media_ip]
 t=0 0
-m=audio [media_port] RTP/AVP 8 0 101
+m=audio [media_port] RTP/AVP 8 0${te === null ? '' : ` ${te}`}
 a=rtpmap:8 PCMA/8000
 a=rtpmap:0 PCMU/8000
-a=rtpmap:101 telephone-event/8000
-a=fmtp:101 0-16
-a=ptime:20
+${te === null ? '' : `a=rtpmap:${te} telephone-event/8000\na=fmtp:${te} 0-16\n`}a=ptime:20
 a=sendrecv`;
+const SDP = sdp();
 
 const ok200 = (extra = '') => `<send><![CDATA[
 SIP/2.0 200 OK
@@ -48,13 +48,60 @@ export interface CallerScenario {
   from?: string;
   /** Stream this audio file (a pcap of RTP) after the digits, e.g. a tone. */
   audioPcap?: string;
+  /**
+   * How the digits go out (default 'rfc4733'): played from a pcap of RTP
+   * ('rfc4733' and 'inband': see digitPcap), or as SIP INFO in the dialog
+   * with an application/dtmf-relay (`Signal=1`, `Duration=160`) or an
+   * application/dtmf (bare digit) body, each answered 200.
+   */
+  dtmfMode?: 'rfc4733' | 'inband' | 'info-dtmf-relay' | 'info-dtmf';
+  /** The pcap played for a digit (default: SIPp's RFC 4733 capture, payload type 101; required for 'inband'). */
+  digitPcap?: (digit: string) => string;
+  /** telephone-event payload type offered in the SDP (default 101); null offers none. */
+  telephoneEvent?: number | null;
+  /** Pause after each digit (ms, default 600); a played pcap must fit in it. */
+  digitGapMs?: number;
+}
+
+/** One SIP INFO in the caller's dialog carrying `digit`, CSeq `cseq`, then its 200 (retransmitted until answered). */
+function infoDigit(digit: string, from: string, cseq: number, type: 'application/dtmf-relay' | 'application/dtmf'): string {
+  const body = type === 'application/dtmf' ? digit : `Signal=${digit}\nDuration=160`; // SIPp sends the lines CRLF-terminated
+  return `<send retrans="500"><![CDATA[
+INFO [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+[routes]
+From: "caller" <sip:${from}@[local_ip]:[local_port]>;tag=[pid]SIPpTag09[call_number]
+To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+Call-ID: [call_id]
+CSeq: ${cseq} INFO
+Contact: <sip:${from}@[local_ip]:[local_port]>
+Max-Forwards: 70
+Content-Type: ${type}
+Content-Length: [len]
+
+${body}
+]]></send>
+  <recv response="200"/>`;
+}
+
+/** The scenario lines that press `o.digits`, and the CSeq the next request (BYE) takes. */
+function pressDigits(o: CallerScenario, from: string): { xml: string; nextCseq: number } {
+  const mode = o.dtmfMode ?? 'rfc4733';
+  const gap = `<pause milliseconds="${o.digitGapMs ?? 600}"/>`;
+  if (mode === 'info-dtmf-relay' || mode === 'info-dtmf') {
+    const type = mode === 'info-dtmf' ? 'application/dtmf' : 'application/dtmf-relay';
+    const xml = [...o.digits].map((d, i) => `${infoDigit(d, from, 2 + i, type)}\n  ${gap}`).join('\n  ');
+    return { xml, nextCseq: 2 + o.digits.length };
+  }
+  if (mode === 'inband' && !o.digitPcap) throw new Error('dtmfMode inband needs digitPcap');
+  const file = o.digitPcap ?? dtmfFile;
+  const xml = [...o.digits].map((d) => `<nop><action><exec play_pcap_audio="${file(d)}"/></action></nop>\n  ${gap}`).join('\n  ');
+  return { xml, nextCseq: 2 };
 }
 
 export function callerScenario(o: CallerScenario): string {
   const from = o.from ?? '03472619287';
-  const digits = [...o.digits]
-    .map((d) => `<nop><action><exec play_pcap_audio="${dtmfFile(d)}"/></action></nop>\n  <pause milliseconds="600"/>`)
-    .join('\n  ');
+  const { xml: digits, nextCseq } = pressDigits(o, from);
   const audio = o.audioPcap ? `<nop><action><exec play_pcap_audio="${o.audioPcap}"/></action></nop>` : '';
   const end =
     o.hangupAfterMs === undefined
@@ -67,7 +114,7 @@ Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
 From: "caller" <sip:${from}@[local_ip]:[local_port]>;tag=[pid]SIPpTag09[call_number]
 To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
 Call-ID: [call_id]
-CSeq: 2 BYE
+CSeq: ${nextCseq} BYE
 Contact: <sip:${from}@[local_ip]:[local_port]>
 Max-Forwards: 70
 Content-Length: 0
@@ -87,7 +134,7 @@ Max-Forwards: 70
 Content-Type: application/sdp
 Content-Length: [len]
 
-${SDP}
+${sdp(o.telephoneEvent === undefined ? 101 : o.telephoneEvent)}
 ]]></send>
   <recv response="100" optional="true"/>
   <recv response="180" optional="true"/>
