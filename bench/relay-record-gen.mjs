@@ -108,7 +108,8 @@ class Load {
     this.sentWin = [0, 0];
     this.recvWin = [0, 0];
     this.arrivedInWindow = 0; // by arrival time: the packets the relay sent during the window
-    this.bad = { misrouted: 0, garbled: 0, sendErrors: 0 };
+    this.bad = { misrouted: 0, garbled: 0, sendErrors: 0, stale: 0 };
+    this.lastT = new Float64Array(2 * calls); // newest send time received per endpoint
     this.t0 = performance.now() + 50;
     this.wStartDue = this.t0 + warmupMs;
     this.wEndDue = this.wStartDue + windowMs;
@@ -129,12 +130,13 @@ class Load {
     b.writeUInt32BE(e, 20);
     b.writeUInt32BE(MAGIC, 24);
     s.on('error', () => this.bad.sendErrors++);
-    s.on('message', (m) => this.receive(m, e ^ 1, e & 1 ? 0 : 1));
+    s.on('message', (m) => this.receive(m, e, e & 1 ? 0 : 1));
     return { s, b, seq: (e * 7919) & 0xffff, ts: (e * 104729) >>> 0, dir: e & 1 ? 1 : 0 };
   }
 
-  receive(b, peer, dir) {
+  receive(b, e, dir) {
     const now = performance.now();
+    const peer = e ^ 1;
     if (now >= this.w0 && now < this.w1) this.arrivedInWindow++;
     if (b.length !== PKT_LEN || b.readUInt32BE(24) !== MAGIC) {
       this.bad.garbled++;
@@ -145,6 +147,12 @@ class Load {
       return;
     }
     const t = b.readDoubleBE(12);
+    // not newer than the last one from this peer: a duplicate or reordered packet
+    if (t <= this.lastT[e]) {
+      this.bad.stale++;
+      return;
+    }
+    this.lastT[e] = t;
     if (t >= this.w0 && t < this.wEndDue) {
       const n = this.recvWin[dir]++;
       if (n < this.cap) this.lat[dir][n] = now - t;

@@ -1,7 +1,7 @@
 // Relay + record benchmark: ticketline's media path against rtpengine.
 //
 //   node bench/relay-record.mjs 100 300 500
-//   node bench/relay-record.mjs 300 --window=20 --warmup=3 --reps=2 [--workers=2] [--prof] [--no-direct] [--no-rtpengine]
+//   node bench/relay-record.mjs 300 --window=20 --warmup=3 --reps=2 [--workers=2] [--prof] [--no-direct] [--no-rtpengine] [--no-ticketline]
 //        [--nice=-10] [--no-fsync] [--no-record] [--record=in] [--spread=1] [--threads=2] [--src=/path/to/other/src]
 //
 // N simultaneous recorded calls, SIP-less. Each run has its own processes:
@@ -68,6 +68,7 @@ const cfg = {
   prof: flag('prof'),
   direct: !flag('no-direct'),
   rtpengine: !flag('no-rtpengine'),
+  ticketline: !flag('no-ticketline'),
 };
 
 // ------------------------------------------------------------ processes
@@ -264,6 +265,7 @@ function row(name, n, r) {
     genWait: res.genWaitPct,
     load: res.load,
     bad: res.misrouted + res.garbled + res.sendErrors,
+    stale: res.stale,
     rec: r.rec,
     extra: r.extra,
   };
@@ -281,6 +283,7 @@ function line(r) {
     ` ${f(r.rss, 1).padStart(6)}  ${f(r.pps, 0).padStart(9)}  ${f(r.wait, 1).padStart(11)}  ${`${f(r.genCpu, 1)} / ${f(r.genWait, 1)}`.padStart(18)}  ` +
     `${f(r.genLate, 2).padStart(12)}  ${f(r.load, 1).padStart(5)}  ${pc}` +
     (r.bad ? `  ${r.bad} misrouted/garbled/send errors` : '') +
+    (r.stale ? `  ${r.stale} duplicate/reordered` : '') +
     (r.extra.recDropped || r.extra.recFailures ? `  recorder dropped ${r.extra.recDropped}, failures ${r.extra.recFailures}` : '') +
     (r.extra.eldP99Ms !== undefined ? `  event-loop delay p99 ${f(r.extra.eldP99Ms, 1)} ms` : '')
   );
@@ -312,6 +315,7 @@ function summary(name, rows) {
     genWait: mean(rows, 'genWait'),
     load: mean(rows, 'load'),
     bad: rows.reduce((s, r) => s + r.bad, 0),
+    stale: rows.reduce((s, r) => s + r.stale, 0),
     rec: undefined,
     extra: {},
   };
@@ -353,7 +357,7 @@ async function main() {
     console.log(`\n-- N = ${n} calls (${n * 100} packets/s into the relay)\n${header}`);
     if (cfg.direct) say(row('direct', n, await runDirect(n)));
     for (let rep = 0; rep < cfg.reps; rep++) {
-      say(row('ticketline', n, await runTicketline(n, bundle, `tl-${n}-${rep}`)));
+      if (cfg.ticketline) say(row('ticketline', n, await runTicketline(n, bundle, `tl-${n}-${rep}`)));
       if (cfg.rtpengine) say(row('rtpengine', n, await runRtpengine(n, `${n}-${rep}`)));
     }
     tables.push({ n, rows });
