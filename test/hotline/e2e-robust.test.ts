@@ -114,3 +114,92 @@ t.test('svmap and svwar scan the appliance: OPTIONS answered 200, REGISTER 405 (
   t.notMatch(lines.join('\n'), /uncaught|unhandled/, 'nothing escaped a handler');
   await emergencyCallWorks(t, pbx.port, app, pid);
 });
+
+t.test('a burst of 5000 garbage and pathological datagrams: no crash, readable ones get 400, the stranger gets 403, the log is bounded, a call still works', async (t) => {
+  const pbx = await startKamailio();
+  const app = await appliance(t, pbx.port);
+  const pid = app.proc.child.pid;
+  const probe = await UdpProbe.open();
+  t.teardown(() => probe.close());
+  const mark = app.proc.output().length;
+  const t0 = Date.now();
+
+  // the burst: 5000 datagrams, 25 every 10 ms (about 2500/s); seeded, so a failure reproduces
+  const rnd = prng(0x5eed);
+  const kinds = new Map<string, number>();
+  for (let i = 0; i < 5000; i++) {
+    const { kind, buf } = hostileDatagram(rnd, i, app.port, probe);
+    kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+    await probe.send(buf, app.port);
+    if (i % 25 === 24) await new Promise((r) => setTimeout(r, 10));
+  }
+  t.comment(`sent: ${[...kinds].map(([k, n]) => `${n} ${k}`).join(', ')}; send errors: ${probe.sendErrors}`);
+  // the appliance has worked through its queue when it answers a probe sent after the burst
+  await probe.send(request({ method: 'OPTIONS', user: '799', appPort: app.port, probe, callId: 'after-burst' }), app.port);
+  t.equal((await probe.final('after-burst')).status, 200, 'the appliance answers OPTIONS right after the burst');
+  const burstLines = linesSince(app.proc.output(), mark);
+  const seconds = Math.ceil((Date.now() - t0) / 1000);
+  t.ok(burstLines.length <= 2 * seconds + 5, `the burst left ${burstLines.length} log lines in ${seconds} s (rate-limited)`);
+  t.match(burstLines.join('\n'), /SIP: dropped .*\(\+\d+ more since the last line\)/, 'dropped input is summarised, not logged one line each');
+  const cut = probe.answers.filter((a) => /^(cut|max)\d+$/.test(a.callId));
+  t.ok(cut.length > 0, `${cut.length} truncated INVITEs were answered`);
+  t.same([...new Set(cut.map((a) => a.status))], [400], 'every answered truncated INVITE got 400, none started a call');
+  t.notOk(probe.answers.some((a) => a.status < 200 || (a.status >= 200 && a.status < 300 && a.callId !== 'after-burst')), 'no 1xx/2xx to anything in the burst');
+
+  // malformed with readable headers: 400 each, with the cause in the reason phrase
+  const bad: Array<[string, string, RegExp]> = [
+    ['short-body', request({ method: 'INVITE', user: '799', appPort: app.port, probe, callId: 'short-body', body: sdpOffer(), contentLength: '400' }), /shorter than Content-Length/],
+    ['huge-cl', request({ method: 'INVITE', user: '799', appPort: app.port, probe, callId: 'huge-cl', body: sdpOffer(), contentLength: '999999999' }), /shorter than Content-Length/],
+    ['bad-cl', request({ method: 'INVITE', user: '799', appPort: app.port, probe, callId: 'bad-cl', body: sdpOffer(), contentLength: '12345678901234567890' }), /Content-Length/],
+    ['cseq', request({ method: 'INVITE', user: '799', appPort: app.port, probe, callId: 'cseq', body: sdpOffer() }).replace('CSeq: 1 INVITE', 'CSeq: 1 BYE'), /CSeq/],
+    ['maxfwd', request({ method: 'INVITE', user: '799', appPort: app.port, probe, callId: 'maxfwd', body: sdpOffer() }).replace('Max-Forwards: 70', 'Max-Forwards: 9999'), /Max-Forwards/],
+  ];
+  for (const [id, msg, why] of bad) {
+    await probe.send(msg, app.port);
+    const a = await probe.final(id);
+    t.equal(a.status, 400, `${id}: 400`);
+    t.match(a.reason, why, `${id}: the reason names the cause (${a.reason})`);
+  }
+
+  // a request with 1000 Via headers (about 45 KB): answered, nothing breaks
+  await probe.send(request({ method: 'OPTIONS', user: '799', appPort: app.port, probe, callId: 'vias', vias: 1000 }), app.port);
+  const vias = await probe.final('vias');
+  t.equal(vias.status, 200, 'OPTIONS with 1000 Vias answered 200');
+  t.equal((vias.text.match(/^Via:/gim) ?? []).length, 1000, 'the answer carries the 1000 Vias back (RFC 3261 §8.2.6.2)');
+  await probe.send(request({ method: 'INVITE', user: '12345', appPort: app.port, probe, callId: 'vias-invite', vias: 1000, body: sdpOffer() }), app.port);
+  t.equal((await probe.final('vias-invite')).status, 404, 'INVITE with 1000 Vias for an unknown number: 404');
+
+  // INVITEs for 799 from an allowed source with broken SDP: refused, never answered
+  for (const [i, sdp] of BROKEN_SDP.entries()) {
+    await probe.send(request({ method: 'INVITE', user: '799', appPort: app.port, probe, callId: `sdp${i}`, body: sdp }), app.port);
+    const a = await probe.final(`sdp${i}`);
+    t.ok(a.status === 400 || a.status === 488, `broken SDP ${i}: ${a.status} ${a.reason}`);
+    await probe.send(ackFor(a.text), app.port);
+  }
+
+  // the largest datagram UDP over IPv4 carries is 65507 bytes: anything larger never reaches the appliance
+  const errorsBefore = probe.sendErrors;
+  await probe.send(Buffer.alloc(70000, 0x41), app.port);
+  t.equal(probe.sendErrors, errorsBefore + 1, 'a 70000-byte datagram cannot even be sent (EMSGSIZE)');
+
+  // an INVITE from a source outside pbx.ini's allow list (127.0.0.2; allow is 127.0.0.1): 403
+  const stranger = await UdpProbe.open('127.0.0.2');
+  t.teardown(() => stranger.close());
+  await stranger.send(request({ method: 'INVITE', user: '799', appPort: app.port, probe: stranger, callId: 'stranger', body: sdpOffer('127.0.0.2') }), app.port);
+  const s = await stranger.final('stranger');
+  t.equal(s.status, 403, 'INVITE from outside the allow list: 403');
+  await stranger.send(ackFor(s.text), app.port);
+  await app.proc.waitFor(/INVITE from 127\.0\.0\.2:\d+ refused with 403: not in pbx.ini allow/);
+
+  t.notMatch(linesSince(app.proc.output(), mark).join('\n'), /uncaught|unhandled|ticketline .* ready in .*[\s\S]*ready in/, 'nothing escaped a handler');
+  t.equal(app.ticketFiles().length, 0, 'no ticket from any of it');
+  await emergencyCallWorks(t, pbx.port, app, pid);
+});
+
+/** RFC 3261 §17.1.1.3: the ACK for a non-2xx final answer, built from the answer. */
+function ackFor(res: string): string {
+  const get = (h: string): string => new RegExp(`^${h}\\s*:\\s*([^\\r\\n]*)`, 'im').exec(res)?.[1] ?? '';
+  const to = get('To');
+  const uri = /<([^>]+)>/.exec(to)?.[1] ?? 'sip:invalid';
+  return [`ACK ${uri} SIP/2.0`, `Via: ${get('Via')}`, 'Max-Forwards: 70', `From: ${get('From')}`, `To: ${to}`, `Call-ID: ${get('Call-ID')}`, `CSeq: ${get('CSeq').split(' ')[0]} ACK`, 'Content-Length: 0', '', ''].join('\r\n');
+}
