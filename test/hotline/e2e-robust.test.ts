@@ -7,7 +7,8 @@
  * still the same process.
  */
 import t, { type Test } from 'tap';
-import { mkdtempSync, rmSync, writeFileSync, existsSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { startAppliance, removeCard, type Appliance, type ApplianceOptions } from '../lab/appliance.js';
@@ -41,7 +42,8 @@ async function appliance(t: Test, pbxPort: number, extra: Partial<ApplianceOptio
  * The appliance must still be the process `pid`. Returns the IM text.
  */
 async function emergencyCallWorks(t: Test, pbxPort: number, app: Appliance, pid: number | undefined, o: { ticketFile?: boolean } = {}): Promise<string> {
-  const before = app.ticketFiles().length;
+  // (a Ticket that is not a folder cannot be listed)
+  const before = o.ticketFile === false ? 0 : app.ticketFiles().length;
   const tech = await technician(pbxPort, '731', { kind: 'answer', afterMs: 300, hangupAfterMs: 1000 }, true);
   const call = await caller(pbxPort, { digits: '1' });
   const c = await call.result(60000);
@@ -203,3 +205,43 @@ function ackFor(res: string): string {
   const uri = /<([^>]+)>/.exec(to)?.[1] ?? 'sip:invalid';
   return [`ACK ${uri} SIP/2.0`, `Via: ${get('Via')}`, 'Max-Forwards: 70', `From: ${get('From')}`, `To: ${to}`, `Call-ID: ${get('Call-ID')}`, `CSeq: ${get('CSeq').split(' ')[0]} ACK`, 'Content-Length: 0', '', ''].join('\r\n');
 }
+
+t.test('a broken announcement.wav on the running card: the caller hears a fallback tone, one error names the file, the key still starts the hunt', async (t) => {
+  const pbx = await startKamailio();
+  const app = await appliance(t, pbx.port);
+  const pid = app.proc.child.pid;
+  const wav = join(app.app, 'announcement.wav');
+  const mark = app.proc.output().length;
+  writeFileSync(wav, Buffer.concat([Buffer.from('RIFF\x10\x00\x00\x00WAVEjunk'), randomBytes(4000)]));
+  await emergencyCallWorks(t, pbx.port, app, pid);
+  const lines = linesSince(app.proc.output(), mark);
+  const prompt = lines.filter((l) => /ERROR .*prompt .*announcement\.wav not playable .*playing a tone instead/.test(l));
+  t.equal(prompt.length, 1, 'one error line names the broken prompt and says a tone plays instead');
+  t.ok(lines.some((l) => /proceed key 1 pressed/.test(l)), 'the key was heard while the fallback tone played');
+  const naming = lines.filter((l) => /announcement\.wav/.test(l));
+  t.ok(naming.length <= 2, `at most one more line names it, the card check's (logged once while the problem lasts): ${naming.length}`);
+});
+
+t.test('Ticket/ cannot be created (a file named Ticket is in the way): the call still rings and is answered, one error names the ticket problem, the IM still carries the ticket number', async (t) => {
+  const pbx = await startKamailio();
+  const app = await appliance(t, pbx.port, { files: { 'TicketNR.txt': '41' } });
+  const pid = app.proc.child.pid;
+  const ticketDir = join(app.app, 'Ticket');
+  rmSync(ticketDir, { recursive: true, force: true });
+  writeFileSync(ticketDir, 'a file where the Ticket folder should be\n');
+  const mark = app.proc.output().length;
+
+  const im = await emergencyCallWorks(t, pbx.port, app, pid, { ticketFile: false });
+  t.equal(TEXT.exec(im)?.[1], '41', 'the IM carries ticket 41: TicketNR.txt still works');
+  const errors = linesSince(app.proc.output(), mark).filter((l) => / ERROR /.test(l));
+  t.equal(errors.length, 1, `one error line: ${errors.join(' | ')}`);
+  t.match(errors[0] ?? '', /ticket 41: log file not written: .*Ticket.*(EEXIST|ENOTDIR)/, 'it names the ticket, the folder and the cause');
+  t.ok(statSync(ticketDir).isFile(), 'the file in the way was left alone');
+  t.equal(app.recordings().length, 1, 'the call was still recorded');
+
+  // the card is fixed: the next call's ticket is written again, numbering goes on
+  rmSync(ticketDir);
+  const next = await emergencyCallWorks(t, pbx.port, app, pid);
+  t.equal(TEXT.exec(next)?.[1], '42', 'the next call gets ticket 42');
+  t.ok(existsSync(join(ticketDir, `${next}_END_1.txt`)), 'and its ticket file');
+});
