@@ -6,6 +6,9 @@
  * reproduces).
  */
 import { createSocket, type Socket } from 'node:dgram';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { start, until } from '../lab/proc.js';
 import { freePort, udpBound } from '../lab/ports.js';
 import { KAMAILIO_CFG, type Kamailio } from '../lab/kamailio.js';
@@ -17,14 +20,22 @@ import { KAMAILIO_CFG, type Kamailio } from '../lab/kamailio.js';
  */
 export async function startPbxOn(port?: number, o: { maxExpires?: number } = {}): Promise<Kamailio> {
   const p = port ?? (await freePort());
-  const args = ['-DD', '-E', '-m', '32', '-M', '8', '-f', KAMAILIO_CFG, '-A', `LISTEN=udp:127.0.0.1:${p}`];
-  if (o.maxExpires !== undefined) args.push(`--modparam=registrar:max_expires:i:${o.maxExpires}`);
+  const args = ['-DD', '-E', '-m', '32', '-M', '8', '-f', o.maxExpires === undefined ? KAMAILIO_CFG : shortBindingsCfg(o.maxExpires), '-A', `LISTEN=udp:127.0.0.1:${p}`];
   // the port was just given up by the previous Kamailio: wait until nothing holds it
   await until(async () => !(await udpBound(p)), `UDP ${p} free`, 15000);
   const proc = start(`kamailio:${p}`, 'kamailio', args);
   await until(async () => (await udpBound(p)) || proc.child.exitCode !== null, `kamailio on ${p}`, 15000);
   if (proc.child.exitCode !== null) throw new Error(`kamailio exited: ${proc.output().slice(-2000)}`);
   return { proc, port: p, lines: (prefix) => proc.output().split('\n').filter((l) => l.includes(`: ${prefix} `)) };
+}
+
+/** The lab config plus a registrar that grants at most `maxExpires` seconds (a temp file; removed at exit). */
+function shortBindingsCfg(maxExpires: number): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tl-kam-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const cfg = join(dir, 'kamailio.cfg');
+  writeFileSync(cfg, `#!KAMAILIO\ninclude_file "${KAMAILIO_CFG}"\nmodparam("registrar", "max_expires", ${maxExpires})\n`);
+  return cfg;
 }
 
 /** A small seeded PRNG (mulberry32): the same seed gives the same hostile burst. */
