@@ -17,7 +17,7 @@ import { freePort } from '../lab/ports.js';
 import { start, stopAll, until } from '../lab/proc.js';
 import { parseTicketFileName } from '../../src/tickets/ticket-name.js';
 import { caller, imOf, outcome, technician } from './e2e-helpers.js';
-import { BROKEN_SDP, UdpProbe, hostileDatagram, linesSince, prng, request, sdpOffer, startPbxOn } from './robust-helpers.js';
+import { BROKEN_SDP, UdpProbe, hostileDatagram, inDialog, linesSince, prng, request, sdpOffer, startPbxOn } from './robust-helpers.js';
 
 t.teardown(stopAll);
 
@@ -29,7 +29,7 @@ const SETUP: Omit<ApplianceOptions, 'pbxPort'> = { first: '731', technicians: { 
 async function appliance(t: Test, pbxPort: number, extra: Partial<ApplianceOptions> = {}): Promise<Appliance> {
   const app = await startAppliance({ pbxPort, ...SETUP, ...extra });
   t.teardown(() => {
-    if (!t.passing()) t.comment(`appliance log:\n${app.proc.output().slice(-6000)}`);
+    if (!t.passing()) t.comment(`appliance log:\n${app.proc.output().split('\n').filter((l) => !/refused with 403/.test(l)).join('\n').slice(-6000)}`);
     removeCard(app);
   });
   return app;
@@ -101,12 +101,10 @@ t.test('svmap and svwar scan the appliance: OPTIONS answered 200, REGISTER 405 (
   // what a scanner sees, checked directly
   const probe = await UdpProbe.open();
   t.teardown(() => probe.close());
-  await probe.send(request({ method: 'OPTIONS', user: '731', appPort: app.port, probe, callId: 'scan-options' }), app.port);
-  const o = await probe.final('scan-options');
+  const o = await probe.ask(request({ method: 'OPTIONS', user: '731', appPort: app.port, probe, callId: 'scan-options' }), app.port, 'scan-options');
   t.equal(o.status, 200, 'out-of-dialog OPTIONS: 200');
   t.match(o.text, /^Allow:.*INVITE/im, 'with Allow');
-  await probe.send(request({ method: 'REGISTER', user: '731', appPort: app.port, probe, callId: 'scan-register' }), app.port);
-  const r = await probe.final('scan-register');
+  const r = await probe.ask(request({ method: 'REGISTER', user: '731', appPort: app.port, probe, callId: 'scan-register' }), app.port, 'scan-register');
   t.equal(r.status, 405, 'REGISTER: 405 Method Not Allowed, the appliance is no registrar');
   t.match(r.text, /^Allow:/im, '405 says what is allowed (RFC 3261 §21.4.6)');
 
@@ -137,8 +135,8 @@ t.test('a burst of 5000 garbage and pathological datagrams: no crash, readable o
   }
   t.comment(`sent: ${[...kinds].map(([k, n]) => `${n} ${k}`).join(', ')}; send errors: ${probe.sendErrors}`);
   // the appliance has worked through its queue when it answers a probe sent after the burst
-  await probe.send(request({ method: 'OPTIONS', user: '799', appPort: app.port, probe, callId: 'after-burst' }), app.port);
-  t.equal((await probe.final('after-burst')).status, 200, 'the appliance answers OPTIONS right after the burst');
+  const after = await probe.ask(request({ method: 'OPTIONS', user: '799', appPort: app.port, probe, callId: 'after-burst' }), app.port, 'after-burst');
+  t.equal(after.status, 200, 'the appliance answers OPTIONS right after the burst');
   const burstLines = linesSince(app.proc.output(), mark);
   const seconds = Math.ceil((Date.now() - t0) / 1000);
   t.ok(burstLines.length <= 2 * seconds + 5, `the burst left ${burstLines.length} log lines in ${seconds} s (rate-limited)`);
@@ -157,24 +155,21 @@ t.test('a burst of 5000 garbage and pathological datagrams: no crash, readable o
     ['maxfwd', request({ method: 'INVITE', user: '799', appPort: app.port, probe, callId: 'maxfwd', body: sdpOffer() }).replace('Max-Forwards: 70', 'Max-Forwards: 9999'), /Max-Forwards/],
   ];
   for (const [id, msg, why] of bad) {
-    await probe.send(msg, app.port);
-    const a = await probe.final(id);
+    const a = await probe.ask(msg, app.port, id);
     t.equal(a.status, 400, `${id}: 400`);
     t.match(a.reason, why, `${id}: the reason names the cause (${a.reason})`);
   }
 
   // a request with 1000 Via headers (about 45 KB): answered, nothing breaks
-  await probe.send(request({ method: 'OPTIONS', user: '799', appPort: app.port, probe, callId: 'vias', vias: 1000 }), app.port);
-  const vias = await probe.final('vias');
+  const vias = await probe.ask(request({ method: 'OPTIONS', user: '799', appPort: app.port, probe, callId: 'vias', vias: 1000 }), app.port, 'vias');
   t.equal(vias.status, 200, 'OPTIONS with 1000 Vias answered 200');
   t.equal((vias.text.match(/^Via:/gim) ?? []).length, 1000, 'the answer carries the 1000 Vias back (RFC 3261 §8.2.6.2)');
-  await probe.send(request({ method: 'INVITE', user: '12345', appPort: app.port, probe, callId: 'vias-invite', vias: 1000, body: sdpOffer() }), app.port);
-  t.equal((await probe.final('vias-invite')).status, 404, 'INVITE with 1000 Vias for an unknown number: 404');
+  const viasInvite = await probe.ask(request({ method: 'INVITE', user: '12345', appPort: app.port, probe, callId: 'vias-invite', vias: 1000, body: sdpOffer() }), app.port, 'vias-invite');
+  t.equal(viasInvite.status, 404, 'INVITE with 1000 Vias for an unknown number: 404');
 
   // INVITEs for 799 from an allowed source with broken SDP: refused, never answered
   for (const [i, sdp] of BROKEN_SDP.entries()) {
-    await probe.send(request({ method: 'INVITE', user: '799', appPort: app.port, probe, callId: `sdp${i}`, body: sdp }), app.port);
-    const a = await probe.final(`sdp${i}`);
+    const a = await probe.ask(request({ method: 'INVITE', user: '799', appPort: app.port, probe, callId: `sdp${i}`, body: sdp }), app.port, `sdp${i}`);
     t.ok(a.status === 400 || a.status === 488, `broken SDP ${i}: ${a.status} ${a.reason}`);
     await probe.send(ackFor(a.text), app.port);
   }
@@ -187,11 +182,50 @@ t.test('a burst of 5000 garbage and pathological datagrams: no crash, readable o
   // an INVITE from a source outside pbx.ini's allow list (127.0.0.2; allow is 127.0.0.1): 403
   const stranger = await UdpProbe.open('127.0.0.2');
   t.teardown(() => stranger.close());
-  await stranger.send(request({ method: 'INVITE', user: '799', appPort: app.port, probe: stranger, callId: 'stranger', body: sdpOffer('127.0.0.2') }), app.port);
-  const s = await stranger.final('stranger');
+  const s = await stranger.ask(request({ method: 'INVITE', user: '799', appPort: app.port, probe: stranger, callId: 'stranger', body: sdpOffer('127.0.0.2') }), app.port, 'stranger');
   t.equal(s.status, 403, 'INVITE from outside the allow list: 403');
   await stranger.send(ackFor(s.text), app.port);
   await app.proc.waitFor(/INVITE from 127\.0\.0\.2:\d+ refused with 403: not in pbx.ini allow/);
+
+  // an SDP whose c= is a host name, not an address: the appliance would resolve whatever a caller writes there
+  // ("localhost" is in /etc/hosts: no DNS query leaves the machine)
+  const host = await probe.ask(request({ method: 'INVITE', user: '799', appPort: app.port, probe, callId: 'sdp-host', body: sdpOffer().replace('c=IN IP4 127.0.0.1', 'c=IN IP4 localhost') }), app.port, 'sdp-host');
+  t.ok(host.status === 488 || host.status === 400, `INVITE with c=IN IP4 localhost refused: ${host.status} ${host.reason}`, {
+    todo:
+      host.status >= 300
+        ? false
+        : 'FAILS: src/media/offer-answer.ts answerOffer() takes mediaAddress() as it is; a host name in c= reaches dgram.send, which resolves it ' +
+          '(dns.lookup on the libuv thread pool, shared with file I/O) for every RTP packet destination. Fix: accept only IP literals (net.isIP) there, else 488.',
+  });
+  if (host.status >= 200 && host.status < 300) {
+    // end that call cleanly: ACK, then BYE
+    await probe.send(inDialog('ACK', host, probe, 1), app.port);
+    t.equal((await probe.ask(inDialog('BYE', host, probe, 2), app.port, 'sdp-host', 'BYE')).status, 200, 'the call it started ends with our BYE');
+  }
+
+  // a scanner's INVITE flood from outside the allow list: every INVITE gets 403, the log must stay bounded
+  const flood = linesSince(app.proc.output(), 0).length;
+  const f0 = Date.now();
+  for (let i = 0; i < 300; i++) {
+    await stranger.send(request({ method: 'INVITE', user: String(100 + i), appPort: app.port, probe: stranger, callId: `flood${i}`, body: sdpOffer('127.0.0.2') }), app.port);
+    if (i % 10 === 9) await new Promise((r) => setTimeout(r, 10));
+  }
+  await until(() => stranger.answers.filter((a) => a.callId.startsWith('flood') && a.status === 403).length >= 300, '300 answers 403', 30000).catch(() => false);
+  const refused = new Set(stranger.answers.filter((a) => a.callId.startsWith('flood') && a.status === 403).map((a) => a.callId)).size;
+  t.equal(refused, 300, 'each of 300 INVITEs from the stranger got 403');
+  const floodLines = linesSince(app.proc.output(), 0).slice(flood).filter((l) => /127\.0\.0\.2/.test(l)).length;
+  const floodSeconds = Math.ceil((Date.now() - f0) / 1000);
+  t.ok(floodLines <= 2 * floodSeconds + 5, `the flood left ${floodLines} log lines in ${floodSeconds} s`, {
+    todo:
+      floodLines <= 2 * floodSeconds + 5
+        ? false
+        : 'FAILS: src/hotline/hotline.ts onInvite() logs "refused with 403" (and the 404 line) once per INVITE, not rate-limited like the ' +
+          'transport and UA lines: an INVITE scanner from outside fills the log (journald, a small card). Fix: send these lines through a RateLimitedLog (src/sip/rate-log.ts).',
+  });
+  for (const [i, a] of stranger.answers.filter((x) => x.callId.startsWith('flood')).slice(0, 300).entries()) {
+    await stranger.send(ackFor(a.text), app.port);
+    if (i % 10 === 9) await new Promise((r) => setTimeout(r, 10));
+  }
 
   t.notMatch(linesSince(app.proc.output(), mark).join('\n'), /uncaught|unhandled|ticketline .* ready in .*[\s\S]*ready in/, 'nothing escaped a handler');
   t.equal(app.ticketFiles().length, 0, 'no ticket from any of it');

@@ -97,11 +97,26 @@ export class UdpProbe {
     });
   }
 
-  /** The final answer (>= 200) for `callId`, waited for with a generous bound. */
-  async final(callId: string, timeoutMs = 10000): Promise<Answer> {
-    const a = await until(() => this.answers.find((x) => x.callId === callId && x.status >= 200), `an answer for Call-ID ${callId}`, timeoutMs);
+  /** The final answer (>= 200) for `callId` (and the CSeq method, if given), waited for with a generous bound. */
+  async final(callId: string, timeoutMs = 10000, method?: string): Promise<Answer> {
+    const mine = (x: Answer): boolean => x.callId === callId && x.status >= 200 && (!method || new RegExp(`^CSeq:\\s*\\d+ ${method}\\b`, 'im').test(x.text));
+    const a = await until(() => this.answers.find(mine), `an answer for Call-ID ${callId}`, timeoutMs);
     if (!a) throw new Error(`no answer for Call-ID ${callId}`);
     return a;
+  }
+
+  /**
+   * Send a request and retransmit it every 500 ms (RFC 3261 §17.1.1.2, Timer A, kept flat) until its final
+   * answer: a datagram the kernel dropped from a full receive buffer is not the appliance's fault.
+   */
+  async ask(msg: string, port: number, callId: string, method?: string, timeoutMs = 10000): Promise<Answer> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      await this.send(msg, port);
+      const a = await this.final(callId, 500, method).catch(() => undefined);
+      if (a) return a;
+      if (Date.now() > end) throw new Error(`no final answer for Call-ID ${callId} within ${timeoutMs} ms`);
+    }
   }
 
   close(): void {
@@ -194,4 +209,25 @@ function randomBuffer(rnd: () => number, n: number): Buffer {
 /** Lines the appliance printed after `from` (an earlier length of its output). */
 export function linesSince(output: string, from: number): string[] {
   return output.slice(from).split('\n').filter(Boolean);
+}
+
+/**
+ * ACK or BYE in the dialog a 2xx to our INVITE created (RFC 3261 §12.2.1.1):
+ * to the remote target (the 2xx's Contact), From/To with both tags, a new branch.
+ */
+export function inDialog(method: 'ACK' | 'BYE', ok: Answer, probe: UdpProbe, cseq: number): string {
+  const get = (h: string): string => new RegExp(`^${h}\\s*:\\s*([^\\r\\n]*)`, 'im').exec(ok.text)?.[1] ?? '';
+  const target = /<([^>]+)>/.exec(get('Contact'))?.[1] ?? 'sip:invalid';
+  return [
+    `${method} ${target} SIP/2.0`,
+    `Via: SIP/2.0/UDP ${probe.address}:${probe.port};branch=z9hG4bK${method}${cseq}${ok.callId.slice(0, 12)};rport`,
+    'Max-Forwards: 70',
+    `From: ${get('From')}`,
+    `To: ${get('To')}`,
+    `Call-ID: ${ok.callId}`,
+    `CSeq: ${cseq} ${method}`,
+    'Content-Length: 0',
+    '',
+    '',
+  ].join('\r\n');
 }
