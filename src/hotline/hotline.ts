@@ -9,6 +9,7 @@
 import type { CardConfig } from '../config/card.js';
 import { isAllowed } from '../config/ip-allow.js';
 import type { IncomingInvite } from '../sip/ua-incoming.js';
+import { RateLimitedLog } from '../sip/rate-log.js';
 import { errText, type Logger } from '../util/log.js';
 import { CallerLeg } from './caller-leg.js';
 import { handleCfu } from './cfu-call.js';
@@ -27,11 +28,15 @@ export interface HotlineOptions {
 export class Hotline {
   private readonly calls = new Set<Promise<void>>();
   private seq = 0;
+  /** Refusals are what a scanner triggers at will: at most one line a second, the rest counted. */
+  private readonly refusals: RateLimitedLog;
 
   constructor(
     private readonly svc: HotlineServices,
     private readonly opts: HotlineOptions,
-  ) {}
+  ) {
+    this.refusals = new RateLimitedLog(svc.logger);
+  }
 
   /** Calls in progress (waiting queue, hunt, CFU). */
   get active(): number {
@@ -39,25 +44,25 @@ export class Hotline {
   }
 
   onInvite(inv: IncomingInvite): void {
-    const log = this.svc.logger.child(`call ${++this.seq}`);
     const src = `${inv.source.address}:${inv.source.port}`;
     const config = this.opts.config();
     if (!config) {
-      log.error(`INVITE from ${src} refused with 503: the card is not usable (see the problems logged above)`);
+      this.refusals.error(`INVITE from ${src} refused with 503: the card is not usable (see the problems logged above)`);
       inv.respond(503, 'Card Not Usable');
       return;
     }
     if (!isAllowed(inv.source.address, config.pbx.allow)) {
-      log.warn(`INVITE from ${src} refused with 403: not in pbx.ini allow`);
+      this.refusals.warn(`INVITE from ${src} refused with 403: not in pbx.ini allow`);
       inv.respond(403, 'Forbidden');
       return;
     }
     const dialled = parseDialled(inv.request.uri.user ?? '', config.xmlNumber);
     if (!dialled) {
-      log.info(`INVITE for ${inv.request.uri.user ?? '(no user)'} from ${src}: 404`);
+      this.refusals.warn(`INVITE for ${inv.request.uri.user ?? '(no user)'} from ${src} refused with 404: not ${config.xmlNumber} or one of its feature codes`);
       inv.respond(404, 'Not Found');
       return;
     }
+    const log = this.svc.logger.child(`call ${++this.seq}`);
     const work =
       dialled.kind === 'emergency' ? this.emergency(inv, config, log) : handleCfu(inv, dialled, config, this.svc, this.opts.reload, log);
     const tracked = work.catch((e: unknown) => log.error(`call failed: ${errText(e)}`));

@@ -174,7 +174,7 @@ export function parseAnswer(answer: string | Buffer, offered: readonly G711Law[]
   const m = sd.media.find((x) => x.media === 'audio' && x.port !== 0);
   if (!m) throw new SdpError('answer accepts no audio stream', 488);
   const address = mediaAddress(sd, m);
-  if (!address) throw new SdpError('answer has no c= address for audio', 488);
+  if (!address) throw new SdpError('answer has no IP address in c= for audio (host names are not resolved)', 488);
   let pick: [G711Law, number] | undefined;
   for (const f of m.formats) {
     const pt = Number(f);

@@ -4,6 +4,7 @@
  * direction attributes); every other line is kept as raw text and never
  * rejected. CRLF and bare LF are both accepted.
  */
+import { isIP } from 'node:net';
 
 export type Direction = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
 
@@ -155,9 +156,16 @@ export function mediaDirection(sd: SessionDescription, m: SdpMedia): Direction {
   return m.direction ?? sd.direction ?? 'sendrecv';
 }
 
-/** The effective connection address of a media stream. */
+/**
+ * The effective connection address of a media stream, when it is an IP
+ * literal. RFC 4566 allows a host name in c=, but the appliance resolves
+ * nothing: a name would be looked up for every RTP packet sent (dgram.send
+ * resolves, on the thread pool that file I/O shares), so such a stream is
+ * treated as having no usable address (refused with 488 by the caller).
+ */
 export function mediaAddress(sd: SessionDescription, m: SdpMedia): string | undefined {
-  return m.connection ?? sd.connection;
+  const a = m.connection ?? sd.connection;
+  return a !== undefined && isIP(a) !== 0 ? a : undefined;
 }
 
 /** Serialize with CRLF line ends (RFC 4566 §5). */

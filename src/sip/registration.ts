@@ -25,6 +25,12 @@ export interface RegistrationOptions {
   /** Requested binding lifetime in seconds (default 3600). */
   expires?: number;
   logger: Logger;
+  /**
+   * Refresh at half the granted lifetime, but at least this often (default 30 s): a PBX that
+   * restarted with an empty location table is noticed within it. An emergency line must not
+   * stay unreachable for half an hour (half of a 1 h binding) after a PBX restart.
+   */
+  maxRefreshMs?: number;
   /** First retry delay after a failure (default 5 s), doubled up to `maxBackoffMs` (default 5 min). */
   backoffMs?: number;
   maxBackoffMs?: number;
@@ -124,8 +130,8 @@ export class Registration extends TypedEmitter<RegistrationEvents> {
     this.lastError = undefined;
     this.log.info(`registered for ${granted} s`);
     this.emit('registered', granted);
-    // Refresh at half the lifetime (at least 1 s), well before the binding expires.
-    this.timers.start('refresh', Math.max(1000, (granted * 1000) / 2), () => {
+    // Refresh at half the lifetime (at least 1 s, at most maxRefreshMs), well before the binding expires.
+    this.timers.start('refresh', Math.max(1000, Math.min((granted * 1000) / 2, this.opts.maxRefreshMs ?? 30_000)), () => {
       this.inFlight = this.register();
     });
   }

@@ -142,6 +142,14 @@ t.test('no common codec is a 488', async (t) => {
   t.throws(() => answerOffer(wide, ['PCMA'], local, new LocalSdp('127.0.0.1')), { name: 'SdpError', status: 488 });
 });
 
+t.test('a host name in c= is never resolved: the offer or answer is a 488', async (t) => {
+  const named = (sdp: string): string => sdp.replace(/c=IN IP4 127\.0\.0\.1/g, 'c=IN IP4 localhost');
+  t.not(named(SIPP), SIPP, 'the fixture has a c= line to rename');
+  t.throws(() => answerOffer(named(SIPP), ['PCMA', 'PCMU'], local, new LocalSdp('127.0.0.1')), { name: 'SdpError', status: 488 });
+  t.throws(() => parseAnswer(named(BARESIP), ['PCMA', 'PCMU']), { name: 'SdpError', status: 488 });
+  t.doesNotThrow(() => answerOffer(SIPP.replace(/c=IN IP4 127\.0\.0\.1/g, 'c=IN IP6 ::1'), ['PCMA'], local, new LocalSdp('127.0.0.1')), 'an IPv6 literal is an address');
+});
+
 t.test('an SRTP-only offer is a 488 (no keys), a plain RTP line beside it is taken', async (t) => {
   const srtp = SIPP.replace('RTP/AVP', 'RTP/SAVP').replace('a=sendrecv', 'a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz');
   t.throws(() => answerOffer(srtp, ['PCMA'], local, new LocalSdp('127.0.0.1')), { name: 'SdpError', status: 488 });
