@@ -49,7 +49,7 @@ async function emergencyCallWorks(t: Test, pbxPort: number, app: Appliance, pid:
   const c = await call.result(60000);
   t.equal(outcome(c), 'released-by-appliance', 'the caller pressed 1, was put through and released when the technician hung up');
   const r = await tech.result(60000);
-  t.equal(outcome(r), 'technician-hung-up', '731 answered the emergency call');
+  if (!t.equal(outcome(r), 'technician-hung-up', '731 answered the emergency call')) t.comment(`731's SIPp:\n${r.logs.slice(-3000)}\n${r.output.slice(-2000)}`);
   const im = imOf(r)?.text ?? '';
   t.match(im, TEXT, '731 got the IM with the ticket text');
   if (o.ticketFile !== false) {
@@ -288,9 +288,11 @@ t.test('the PBX goes away and comes back on the same port: the refresh fails, th
   t.match(app.proc.output(), /registered for 10 s/, 'registered with the PBX’s 10 s binding');
   await pbx.proc.stop();
   // the refresh REGISTER times out after 64*T1 = 32 s (RFC 3261 §17.1.2.2, Timer F): that is the failure
-  await app.proc.waitFor(/registration failed: 408 .*; retry in \d+ s/, 60000);
+  const failed = await app.proc.waitFor(/registration failed: 408 .*; retry in \d+ s/, 60000);
+  t.match(failed[0], /retry in 5 s/, `one line says the registration failed and when it is retried: ${failed[0]}`);
   const registeredBefore = (app.proc.output().match(/registered for \d+ s/g) ?? []).length;
-  const pbx2 = await startPbxOn(pbx.port, { maxExpires: 10 });
+  // the new PBX grants the usual lifetimes (the technicians' 300 s bindings must outlive a slow call set-up)
+  const pbx2 = await startPbxOn(pbx.port);
   await until(() => (app.proc.output().match(/registered for \d+ s/g) ?? []).length > registeredBefore, 'the appliance registered at the new PBX', 30000);
   t.ok(pbx2.lines('REQ').some((l) => /REQ REGISTER/.test(l)), 'the new PBX got the appliance’s REGISTER');
   await emergencyCallWorks(t, pbx2.port, app, pid);
