@@ -29,6 +29,7 @@ const SETUP: Omit<ApplianceOptions, 'pbxPort'> = { first: '731', technicians: { 
 async function appliance(t: Test, pbxPort: number, extra: Partial<ApplianceOptions> = {}): Promise<Appliance> {
   const app = await startAppliance({ pbxPort, ...SETUP, ...extra });
   t.teardown(() => {
+    if (process.env.ROBUST_DUMP) writeFileSync(process.env.ROBUST_DUMP, app.proc.output());
     if (!t.passing()) t.comment(`appliance log:\n${app.proc.output().split('\n').filter((l) => !/refused with 403/.test(l)).join('\n').slice(-6000)}`);
     removeCard(app);
   });
@@ -185,18 +186,24 @@ t.test('a burst of 5000 garbage and pathological datagrams: no crash, readable o
   const s = await stranger.ask(request({ method: 'INVITE', user: '799', appPort: app.port, probe: stranger, callId: 'stranger', body: sdpOffer('127.0.0.2') }), app.port, 'stranger');
   t.equal(s.status, 403, 'INVITE from outside the allow list: 403');
   await stranger.send(ackFor(s.text), app.port);
-  await app.proc.waitFor(/INVITE from 127\.0\.0\.2:\d+ refused with 403: not in pbx.ini allow/);
+  // refusals share one rate-limited log line a second: a stranger that keeps trying is named within a second or two
+  let tries = 0;
+  await until(
+    async () => {
+      const id = `stranger-again${++tries}`;
+      await stranger.ask(request({ method: 'INVITE', user: '799', appPort: app.port, probe: stranger, callId: id, body: sdpOffer('127.0.0.2') }), app.port, id);
+      return /INVITE from 127\.0\.0\.2:\d+ refused with 403: not in pbx\.ini allow/.test(app.proc.output());
+    },
+    'a log line naming the stranger',
+    10000,
+    100,
+  );
+  t.pass(`one line names the stranger and the cause (after ${tries} INVITE(s))`);
 
   // an SDP whose c= is a host name, not an address: the appliance would resolve whatever a caller writes there
   // ("localhost" is in /etc/hosts: no DNS query leaves the machine)
   const host = await probe.ask(request({ method: 'INVITE', user: '799', appPort: app.port, probe, callId: 'sdp-host', body: sdpOffer().replace('c=IN IP4 127.0.0.1', 'c=IN IP4 localhost') }), app.port, 'sdp-host');
-  t.ok(host.status === 488 || host.status === 400, `INVITE with c=IN IP4 localhost refused: ${host.status} ${host.reason}`, {
-    todo:
-      host.status >= 300
-        ? false
-        : 'FAILS: src/media/offer-answer.ts answerOffer() takes mediaAddress() as it is; a host name in c= reaches dgram.send, which resolves it ' +
-          '(dns.lookup on the libuv thread pool, shared with file I/O) for every RTP packet destination. Fix: accept only IP literals (net.isIP) there, else 488.',
-  });
+  t.equal(host.status, 488, `INVITE with c=IN IP4 localhost refused: ${host.status} ${host.reason}`);
   if (host.status >= 200 && host.status < 300) {
     // end that call cleanly: ACK, then BYE
     await probe.send(inDialog('ACK', host, probe, 1), app.port);
@@ -215,13 +222,8 @@ t.test('a burst of 5000 garbage and pathological datagrams: no crash, readable o
   t.equal(refused, 300, 'each of 300 INVITEs from the stranger got 403');
   const floodLines = linesSince(app.proc.output(), 0).slice(flood).filter((l) => /127\.0\.0\.2/.test(l)).length;
   const floodSeconds = Math.ceil((Date.now() - f0) / 1000);
-  t.ok(floodLines <= 2 * floodSeconds + 5, `the flood left ${floodLines} log lines in ${floodSeconds} s`, {
-    todo:
-      floodLines <= 2 * floodSeconds + 5
-        ? false
-        : 'FAILS: src/hotline/hotline.ts onInvite() logs "refused with 403" (and the 404 line) once per INVITE, not rate-limited like the ' +
-          'transport and UA lines: an INVITE scanner from outside fills the log (journald, a small card). Fix: send these lines through a RateLimitedLog (src/sip/rate-log.ts).',
-  });
+  t.ok(floodLines <= 2 * floodSeconds + 5, `the flood left ${floodLines} log lines in ${floodSeconds} s (rate-limited)`);
+  t.match(app.proc.output(), /refused with 403: not in pbx\.ini allow \(\+\d+ more since the last line\)/, 'the rest are counted on the next line');
   for (const [i, a] of stranger.answers.filter((x) => x.callId.startsWith('flood')).slice(0, 300).entries()) {
     await stranger.send(ackFor(a.text), app.port);
     if (i % 10 === 9) await new Promise((r) => setTimeout(r, 10));
@@ -298,24 +300,19 @@ t.test('the PBX goes away and comes back on the same port: the refresh fails, th
   await emergencyCallWorks(t, pbx2.port, app, pid);
 });
 
-const NO_PBX_RESTART_DETECTION =
-  'FAILS: Registration (src/sip/registration.ts, success()) refreshes only at half the granted lifetime (1800 s with Kamailio defaults) and ' +
-  'has no way to notice a PBX that restarted with an empty location table, so the appliance is unreachable until then. ' +
-  'Fix: refresh at min(granted/2, ~60 s), or probe the PBX (OPTIONS) and re-REGISTER when it comes back.';
-
-t.test('the PBX restarts and forgets the binding (1 h default lifetime): the appliance re-registers within 30 s', async (t) => {
+t.test('the PBX restarts at once and forgets the binding (1 h lifetime): the appliance re-registers by its next refresh (at most 30 s) and the next call works', async (t) => {
   const pbx = await startKamailio();
   const app = await appliance(t, pbx.port);
   const pid = app.proc.child.pid;
   const registeredBefore = (app.proc.output().match(/registered for \d+ s/g) ?? []).length;
   await pbx.proc.stop();
   const pbx2 = await startPbxOn(pbx.port);
-  const again = await until(() => (app.proc.output().match(/registered for \d+ s/g) ?? []).length > registeredBefore, 're-registration', 30000).then(
-    () => true,
-    () => false,
+  // the restart is too quick for any REGISTER to fail: only the appliance's own refresh can restore the binding
+  await until(
+    () => pbx2.lines('REQ').some((l) => l.includes(`REQ REGISTER`) && l.includes(`from 127.0.0.1:${app.port}`)) && (app.proc.output().match(/registered for \d+ s/g) ?? []).length > registeredBefore,
+    'the appliance registered at the restarted PBX',
+    45000,
   );
-  t.ok(again, 'the appliance registered again at the restarted PBX', { todo: again ? false : NO_PBX_RESTART_DETECTION });
-  if (again) await emergencyCallWorks(t, pbx2.port, app, pid);
-  t.equal(app.proc.child.pid, pid, 'still the same appliance process');
-  t.equal(app.proc.child.exitCode, null, 'still running');
+  t.pass('the appliance registered at the restarted PBX by itself');
+  await emergencyCallWorks(t, pbx2.port, app, pid);
 });
