@@ -51,7 +51,7 @@ export interface DialogInit {
 }
 
 export interface DialogEvents {
-  /** The remote party hung up; 200 already sent. */
+  /** The remote party hung up; 200 already sent; bye() is a no-op from now on ('closed' follows). */
   bye: () => void;
   /** A re-INVITE offer; return the answer SDP, or undefined for the current local SDP. */
   reinvite: (sdp: string) => string | undefined;
@@ -78,6 +78,8 @@ export class Dialog extends TypedEmitter<DialogEvents> {
   localSeq: number;
   remoteSeq?: number;
   closed = false;
+  /** A BYE from the other side arrived (the dialog is closing). */
+  private remoteHungUp = false;
   private readonly localParty: string;
   private readonly remoteParty: string;
   private readonly localUser?: string;
@@ -136,7 +138,7 @@ export class Dialog extends TypedEmitter<DialogEvents> {
 
   /** §15.1.1: send BYE; the dialog ends whatever the answer. */
   async bye(): Promise<void> {
-    if (this.closed) return;
+    if (this.closed || this.remoteHungUp) return;
     const hop = this.nextHop;
     this.close('local BYE');
     const res = await this.send('BYE', {}, hop);
@@ -266,6 +268,9 @@ export class Dialog extends TypedEmitter<DialogEvents> {
   private onBye(req: SipRequest, tx: ServerTransaction): void {
     tx.respond(this.answer(req, 200));
     if (this.closed) return;
+    // §15.1.2: the BYE ends the dialog. A TU that tears its call down in the 'bye' listener
+    // must find it ended, so that no BYE of ours goes back into it.
+    this.remoteHungUp = true;
     this.emit('bye');
     this.close('remote BYE');
   }

@@ -51,6 +51,8 @@ export function redact(text: string, secrets: Iterable<string>): string {
 
 /** The message of an unknown thrown value, for a log line. */
 export function errText(e: unknown): string {
-  if (e instanceof Error) return (e as NodeJS.ErrnoException).code ? `${(e as NodeJS.ErrnoException).code}: ${e.message}` : e.message;
-  return String(e);
+  if (!(e instanceof Error)) return String(e);
+  const code = (e as NodeJS.ErrnoException).code;
+  // Node's system errors already start with their code ("EEXIST: file already exists, ...")
+  return code && !e.message.startsWith(code) ? `${code}: ${e.message}` : e.message;
 }
