@@ -6,8 +6,9 @@ cd "$(dirname "$0")/.."
 if [ "$(id -u)" = 0 ]; then
   apt-get update -q
   DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends \
-    sip-tester kamailio baresip baresip-core sox libsox-fmt-all tshark kannel kannel-extras espeak-ng curl iproute2
+    sip-tester kamailio baresip baresip-core sox libsox-fmt-all tshark kannel kannel-extras espeak-ng sipvicious \
+    rtpengine-daemon curl iproute2
 else
-  echo "setup.sh: not root, skipping apt-get (the end-to-end tests need: sip-tester kamailio baresip sox tshark kannel)" >&2
+  echo "setup.sh: not root, skipping apt-get (the end-to-end tests need: sip-tester kamailio baresip sox tshark kannel sipvicious; the benchmarks rtpengine-daemon)" >&2
 fi
 npm ci --no-audit --no-fund
