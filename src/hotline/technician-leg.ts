@@ -69,7 +69,11 @@ export class TechnicianLeg extends EventEmitter<TechnicianLegEvents> {
       this.fail('unreachable', `no RTP port: ${errText(e)}`);
       return;
     }
-    if (this.closed) return this.close();
+    // cancelled or closed while the port was being bound: give it back, send nothing
+    if (this.closed || this.cancelled) {
+      this.sock.close();
+      return;
+    }
     const pbx = this.config.pbx;
     const sdp = buildOffer({ address: this.svc.mediaAddress, port: this.sock.port }, pbx.codecs, this.localSdp);
     const uri = (user: string) => ({ scheme: 'sip' as const, user, host: pbx.domain, params: new Map(), headers: new Map() });
