@@ -142,7 +142,8 @@ async function run(cardDir: string, log: Logger): Promise<void> {
     stopping = true;
     log.info(`${sig}: stopping (${hotline.active} call(s) in progress are ended)`);
     watcher.stop();
-    await registration?.stop().catch(() => undefined);
+    // un-REGISTER, but a PBX that is gone must not hold the shutdown for Timer F (32 s)
+    await Promise.race([registration?.stop().catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
     await ua.stop();
     await outbox.stop();
     process.exit(0);

@@ -20,8 +20,19 @@ export interface Proc {
 
 const running = new Set<Proc>();
 
+/** Signal the process group we started (negative PID); it may be gone already. */
+function signalGroup(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, sig);
+  } catch {
+    // ESRCH: nothing of that group is left
+  }
+}
+
 export function start(name: string, cmd: string, args: string[], opts: SpawnOptions = {}): Proc {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+  // Its own process group: stop() then reaches the workers a daemon forks (Kamailio's), which
+  // would otherwise outlive a SIGKILLed parent and hold our pipes open (the test never exits).
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...opts });
   let out = '';
   const waiters: Array<() => void> = [];
   const onData = (d: Buffer): void => {
@@ -89,11 +100,18 @@ export function start(name: string, cmd: string, args: string[], opts: SpawnOpti
     },
     async stop(graceMs = 5000) {
       running.delete(proc);
-      if (exitValue !== undefined || child.pid === undefined) return;
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      await exitPromise;
-      clearTimeout(t);
+      const pid = child.pid;
+      if (pid !== undefined) {
+        if (exitValue === undefined) {
+          signalGroup(pid, 'SIGTERM');
+          const t = setTimeout(() => signalGroup(pid, 'SIGKILL'), graceMs);
+          await exitPromise;
+          clearTimeout(t);
+        }
+        signalGroup(pid, 'SIGKILL'); // whatever of the group is left (forked workers)
+      }
+      child.stdout?.destroy();
+      child.stderr?.destroy();
     },
   };
   running.add(proc);
