@@ -42,5 +42,6 @@ t.test('the mobile fork answers first: desk cancelled (answered elsewhere), tick
   t.equal(outcome(d), 'cancelled', 'the desk stops ringing');
   t.match(d.logs, /CANCEL-REASON\s+SIP;cause=200;text="Call completed elsewhere"/, 'RFC 3326 Reason on the CANCEL');
   t.equal(imOf(d)?.text, files[0].replace(/_END_1\.txt$/, ''), 'the IM goes to the extension (its desk phone)');
+  await app.proc.waitFor(/over \(answered\); RTP ports in use: \d+/);
   t.match(app.proc.output(), /over \(answered\); RTP ports in use: 0/, 'no RTP port of the caller, desk or mobile leg outlives the call');
 });

@@ -114,5 +114,6 @@ t.test('busy goes on to the next technician at once; the caller hangs up during 
   t.match(files[0], /_Called_731_1\.txt$/);
   t.match(files[1], /_Called_732_END_1\.txt$/);
   t.ok(imOf(r732), '732 gets the IM');
+  await app.proc.waitFor(/over \(answered\); RTP ports in use: \d+/);
   t.match(app.proc.output(), /over \(answered\); RTP ports in use: 0/, 'no RTP port outlives the call');
 });
