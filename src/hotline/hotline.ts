@@ -70,11 +70,6 @@ export class Hotline {
     void tracked.finally(() => this.calls.delete(tracked));
   }
 
-  /** Resolves when every call in progress is over. */
-  async drain(): Promise<void> {
-    await Promise.all([...this.calls]);
-  }
-
   private async emergency(inv: IncomingInvite, config: CardConfig, log: Logger): Promise<void> {
     const leg = await CallerLeg.answer(inv, config, this.svc, log);
     if (!leg) return;
