@@ -2,18 +2,8 @@ import t from 'tap';
 import { initialHunt, step } from '../../src/hotline/hunt.js';
 import type { Directory, FailCause, HuntCommand, HuntEvent, HuntState, Technician } from '../../src/hotline/hunt.js';
 import { deepFreeze } from './hunt-fixtures.js';
+import { prng as rng } from '../lab/prng.js';
 
-/** mulberry32: a tiny seeded PRNG, so that a failing run can be replayed by its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const EXTS = ['731', '732', '733', '734'];
 const CAUSES: FailCause[] = ['busy', 'rejected', 'unreachable'];

@@ -38,16 +38,7 @@ function shortBindingsCfg(maxExpires: number): string {
   return cfg;
 }
 
-/** A small seeded PRNG (mulberry32): the same seed gives the same hostile burst. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng } from '../lab/prng.js';
 
 export interface Answer {
   status: number;

@@ -12,35 +12,13 @@ import { SipTransport } from '../../src/sip/transport.js';
 import { UserAgent } from '../../src/sip/ua.js';
 import { parseUri } from '../../src/sip/uri.js';
 import { memoryLogger } from '../../src/util/log.js';
-import { createSocket } from 'node:dgram';
-import { KAMAILIO_CFG } from '../lab/kamailio.js';
+import { startKamailio } from '../lab/kamailio.js';
 import { freeBlock, freePort } from '../lab/ports.js';
-import { start, stopAll, until } from '../lab/proc.js';
+import { stopAll, until } from '../lab/proc.js';
 import { sipp } from '../lab/sipp.js';
 
 const SCENARIO = fileURLToPath(new URL('./sipp/uac-dtmf-2833.xml', import.meta.url));
 t.teardown(stopAll);
-
-/** True when something has `port` bound; the probe socket is closed either way (no handle left behind). */
-function udpBusy(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createSocket('udp4');
-    s.once('error', () => {
-      s.close();
-      resolve(true);
-    });
-    s.bind(port, '127.0.0.1', () => s.close(() => resolve(false)));
-  });
-}
-
-/** The project's lab Kamailio (registrar + record-routing proxy) on a free port. */
-async function kamailio(): Promise<number> {
-  const port = await freePort();
-  const k = start(`kamailio:${port}`, 'kamailio', ['-DD', '-E', '-m', '32', '-M', '8', '-f', KAMAILIO_CFG, '-A', `LISTEN=udp:127.0.0.1:${port}`]);
-  await until(async () => (await udpBusy(port)) || k.child.exitCode !== null, `kamailio on ${port}`, 15000);
-  if (k.child.exitCode !== null) throw new Error(`kamailio exited: ${k.output().slice(-2000)}`);
-  return port;
-}
 
 for (const viaKamailio of [false, true]) {
   t.test(`SIPp's RFC 2833 digits ${viaKamailio ? 'through Kamailio' : 'direct'} are detected once each`, async (t) => {
@@ -55,7 +33,7 @@ for (const viaKamailio of [false, true]) {
 
     let target = `127.0.0.1:${sipPort}`;
     if (viaKamailio) {
-      const kPort = await kamailio();
+      const kPort = (await startKamailio()).port;
       const reg = new Registration({ ua, registrar: parseUri(`sip:127.0.0.1:${kPort}`), aor: parseUri('sip:799@127.0.0.1'), expires: 120, logger: log });
       const ok = new Promise<void>((resolve, reject) => {
         reg.on('registered', () => resolve());

@@ -12,22 +12,12 @@ import { serialize } from '../../src/sip/serializer.js';
 import { parseCSeq, parseNameAddr, parseVia } from '../../src/sip/header-values.js';
 import type { SipMessage } from '../../src/sip/message.js';
 import { loadCorpus } from './corpus/load.js';
+import { prng } from '../lab/prng.js';
 
 const SEED = Number(process.env.SIP_FUZZ_SEED ?? 0x5eed2026);
 const RUNS = Number(process.env.SIP_FUZZ_RUNS ?? 20000);
 const SLOW_MS = 50;
 
-/** mulberry32: small, seedable, good enough to pick mutations. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SPECIALS = ['\r', '\n', '\r\n', '\0', '"', ',', ';', '<', '>', ':', ' ', '\t', '\\', '%', '[', ']', '@', '=', '/', '?', '\r\n ', '\u00ff', '\u20ac'];
 

@@ -8,16 +8,8 @@ import t from 'tap';
 import { createSocket } from 'node:dgram';
 import { until } from '../lab/proc.js';
 import { startTestUa } from './test-ua.js';
+import { prng } from '../lab/prng.js';
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function seeds(port: number, peer: number): string[] {
   const base = (method: string, extra = '', body = ''): string =>
