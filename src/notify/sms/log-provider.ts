@@ -5,7 +5,7 @@
  */
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { errText, type Logger } from '../../util/log.js';
+import { errText, isoTime, type Logger } from '../../util/log.js';
 import type { Sms, SmsProvider, SmsResult } from './provider.js';
 
 export const SMS_LOG_FILE = 'SMS.log';
@@ -16,7 +16,7 @@ export function createLogProvider(appDir: string, log: Logger, now: () => Date =
     name: 'LOG',
     async send(sms: Sms): Promise<SmsResult> {
       // One SMS, one line: a newline in the text would fake a second entry.
-      const line = `${now().toISOString()} ${sms.to} ${sms.text.replace(/[\r\n]+/g, ' ')}\n`;
+      const line = `${isoTime(now())} ${sms.to} ${sms.text.replace(/[\r\n]+/g, ' ')}\n`;
       try {
         const fh = await open(path, 'a');
         try {
