@@ -70,13 +70,41 @@ t.test('an edit is picked up through fs.watch and emits change with the new valu
   w.stop();
 });
 
-t.test('the periodic re-scan alone picks up edits (file systems without events)', async (t) => {
+t.test('polling alone picks up edits, new files and new folders (file systems without events)', async (t) => {
   const card = tempCard(t);
   const { w } = watcher(t, card.dir, { rescanMs: 100, watch: false });
   await w.start();
   const next = changeWhere(w, (c) => c.xmlNumber === '798', 'XMLnumber 798');
   card.write('XMLnumber.txt', '798');
   t.equal((await next).xmlNumber, '798');
+  const tries = changeWhere(w, (c) => c.tries === 7, 'a new Tries.txt');
+  card.write('Tries.txt', '7');
+  await tries;
+  const added = changeWhere(w, (c) => c.technicians.get('735')?.next === '731', 'a new technician 735');
+  card.write('735/Next.txt', '731');
+  await added;
+  const edited = changeWhere(w, (c) => c.technicians.get('735')?.next === '732', '735 Next 732');
+  card.write('735/Next.txt', '732');
+  await edited;
+  t.pass('edits inside the new folder are seen');
+});
+
+t.test('polling: an idle card is not re-read, nor are the appliance\'s own writes', async (t) => {
+  const card = tempCard(t);
+  const { w } = watcher(t, card.dir, { rescanMs: 50, watch: false });
+  await w.start();
+  const loads = w.loads;
+  const polledFor = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+  await polledFor(500); // ten polling intervals
+  t.equal(w.loads, loads, 'nothing changed: nothing read');
+  for (let n = 2; n < 6; n++) await writeFileAtomic(join(card.dir, 'TicketNR.txt'), `${n}\n`);
+  card.write('Ticket/25.11.2026_10.00_25.11.2026_10.01_Ticket_1_Caller_0123_Called_731_END_1.txt', '');
+  card.write('SMS.log', 'sms to 3471234567\n');
+  const next = changeWhere(w, (c) => c.timeoutSec === 25, 'Timeout 25');
+  await polledFor(500);
+  card.write('Timeout.txt', '25');
+  await next;
+  t.equal(w.loads, loads + 1, 'one reload, for Timeout.txt only');
 });
 
 t.test('a broken file is logged once, the last good config stays, the fix is logged', async (t) => {
@@ -91,7 +119,8 @@ t.test('a broken file is logged once, the last good config stays, the fix is log
   t.match(list, [{ file: 'XMLnumber.txt', message: /"79x" is not valid: should hold an extension/ }]);
   t.equal(w.current(), good, 'current() is still the last good configuration');
   const seen = w.loads;
-  await until(() => w.loads >= seen + 5, 'five more re-scans', BOUND);
+  for (let i = 0; i < 5; i++) await w.reload(); // as after each CFU change by phone
+  t.equal(w.loads, seen + 5);
   const lines = log.lines.filter((l) => l.includes('XMLnumber.txt: "79x"'));
   t.equal(lines.length, 1, 'the problem is logged once, not on every re-scan');
   t.match(lines[0], / ERROR XMLnumber.txt: "79x" is not valid/);
