@@ -107,6 +107,9 @@ export class PortPool {
       this.release(port);
     };
     socket.on('error', (e) => {
+      // A connected socket (rtp-session.ts) reports the peer's ICMP port
+      // unreachable on the next receive: the phone may open its port later.
+      if ((e as NodeJS.ErrnoException).code === 'ECONNREFUSED') return;
       this.opts.log.error(`RTP port ${port}: socket error, closing: ${errText(e)}`);
       close();
     });

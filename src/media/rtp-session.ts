@@ -6,9 +6,12 @@
  * with a negotiated payload type (PCMA/PCMU/telephone-event). Symmetric
  * RTP (RFC 4961 spirit): the session latches to the source address:port
  * of the first accepted packet coming from the SDP address, then sends
- * there and drops packets from any other source. Accepted packets go to
- * the tap, then to the observers (read-only: DTMF detectors), then to the
- * one forwarder (the relay, which may rewrite the buffer in place).
+ * there and drops packets from any other source. Once latched, the socket
+ * is connect()ed to that source: the kernel then drops the others, and a
+ * send needs no per-packet address lookup (Node defers every send to an
+ * address by one tick). Accepted packets go to the tap, then to the
+ * observers (read-only: DTMF detectors), then to the one forwarder (the
+ * relay, which may rewrite the buffer in place).
  *
  * The tap sees every packet received and sent; the buffer is only valid
  * during the call (the relay rewrites it afterwards): copy what you keep.
@@ -75,10 +78,9 @@ export class RtpSession {
   private tap: RtpTap | undefined;
   private readonly info: RtpIn;
   private closed = false;
-  /** One callback for every send (no closure per packet). */
-  private readonly onSent = (e: Error | null): void => {
-    if (e) this.opts.log.debug(`RTP send to ${this.remote.address}:${this.remote.port}: ${e.message}`);
-  };
+  /** The socket's connect() state; `connectedTo` is the endpoint once connected. */
+  private connecting = false;
+  private connectedTo: Endpoint | undefined;
 
   constructor(
     private readonly sock: RtpSocket,
@@ -115,7 +117,9 @@ export class RtpSession {
   setMedia(media: NegotiatedMedia): void {
     const old = this.media.remote;
     this.media = media;
-    if (old.address !== media.remote.address || old.port !== media.remote.port) this.latchedTo = undefined;
+    if (old.address === media.remote.address && old.port === media.remote.port) return;
+    this.latchedTo = undefined;
+    this.disconnect();
   }
 
   setTap(tap: RtpTap | undefined): void {
@@ -162,7 +166,10 @@ export class RtpSession {
     const r = this.remote;
     this.stats.sent++;
     if (this.tap) this.tap('out', h === 0 && end === buf.length ? buf : buf.subarray(h, end), this.local, r, Date.now());
-    this.sock.socket.send(buf, h, end - h, r.port, r.address, this.onSent);
+    // No callback: it would cost a tick per packet, and a lost RTP packet
+    // is not worth a log line (the far end's silence shows in the recording).
+    if (this.connectedTo === r) this.sock.socket.send(buf, h, end - h);
+    else this.sock.socket.send(buf, h, end - h, r.port, r.address);
   }
 
   /** Send an audio or event payload (copied) of our own generator. */
@@ -203,11 +210,44 @@ export class RtpSession {
     const expected = this.media.remote.address;
     // a host name in c= (rare) cannot be compared: take the first valid packet
     if (this.opts.latchAnyAddress || expected === '0.0.0.0' || address === expected || isIP(expected) === 0) {
-      this.latchedTo = { address, port };
+      const to = { address, port };
+      this.latchedTo = to;
       this.opts.log.debug(`RTP latched to ${address}:${port} (SDP said ${expected}:${this.media.remote.port})`);
+      this.connect(to);
       return true;
     }
     return false;
+  }
+
+  /** connect() the socket to the latched source (asynchronous in Node: sends go by address until it is done). */
+  private connect(to: Endpoint): void {
+    if (this.connecting || this.connectedTo) return;
+    this.connecting = true;
+    try {
+      this.sock.socket.connect(to.port, to.address, () => {
+        this.connecting = false;
+        if (this.closed) return;
+        this.connectedTo = to;
+        if (this.latchedTo === to) return;
+        // the latch moved on while connecting (re-INVITE): start over
+        this.disconnect();
+        if (this.latchedTo) this.connect(this.latchedTo);
+      });
+    } catch (e) {
+      this.connecting = false;
+      this.opts.log.debug(`RTP socket ${this.local.port}: connect to ${to.address}:${to.port}: ${(e as Error).message}; sending by address`);
+    }
+  }
+
+  /** Back to an unconnected socket, so that the next latch can take any source again. */
+  private disconnect(): void {
+    if (this.closed || this.connecting || !this.connectedTo) return;
+    this.connectedTo = undefined;
+    try {
+      this.sock.socket.disconnect();
+    } catch (e) {
+      this.opts.log.debug(`RTP socket ${this.local.port}: disconnect: ${(e as Error).message}`);
+    }
   }
 
   private onMessage(buf: Buffer, address: string, port: number): void {

@@ -79,3 +79,16 @@ t.test('bad ranges are refused', async (t) => {
   t.throws(() => new PortPool({ min: 31000, max: 30000, bindAddress: '127.0.0.1', log: memoryLogger() }), /invalid RTP port range/);
   t.throws(() => new PortPool({ min: 80, max: 90, bindAddress: '127.0.0.1', log: memoryLogger() }), /invalid RTP port range/);
 });
+
+t.test('ECONNREFUSED (ICMP on a connected socket) does not close the socket', async (t) => {
+  const base = await freeBlock(2, 2);
+  const log = memoryLogger();
+  const pool = new PortPool({ min: base, max: base + 1, bindAddress: '127.0.0.1', log });
+  const s = await pool.allocate();
+  s.socket.emit('error', Object.assign(new Error('recvmsg ECONNREFUSED'), { code: 'ECONNREFUSED' }));
+  t.equal(s.closed, false);
+  t.equal(pool.inUse, 1);
+  t.same(log.lines, []);
+  s.close();
+  t.equal(pool.inUse, 0);
+});

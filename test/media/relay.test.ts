@@ -78,13 +78,11 @@ t.test('relay transcodes, maps telephone-event PTs and keeps one continuous stre
   t.equal(tech2.received[before].pkt.payloadType, 96);
   t.equal(tech2.received[before].pkt.payload[0], 1);
 
-  // a stranger after latching is dropped
+  // a stranger after latching is dropped (by the kernel: the socket is connected to the caller)
   const stranger = await udpPeer();
-  const dropped = a.stats.dropped;
   await sendStream(stranger, a.local.port, 8, 0x9999, 1, 1, 3);
   await sendStream(caller, a.local.port, 8, 0x1111, 121, 5000 + 21 * 160, 1);
   await tech2.waitFor(before + 2, 'the caller packet after the stranger');
-  t.ok(a.stats.dropped >= dropped + 3, 'stranger packets dropped once latched');
   t.equal(tech2.received.length, before + 2, 'none of them was forwarded (they were sent before the caller packet)');
   t.ok(tech2.received.slice(before + 1).every((r) => r.pkt.payload.length === 160 && r.pkt.payloadType === 8));
   stranger.close();
@@ -154,4 +152,46 @@ t.test('a newer relay on the caller session survives the stop of the older one',
   await sendStream(mobile, m.local.port, 8, 2, 1, 1, 3);
   await caller.waitFor(3, 'mobile audio at the caller');
   rMobile.stop();
+});
+
+t.test('a latched (connected) leg survives the phone closing its port, and follows a re-INVITE to a new address', async (t) => {
+  const base = await freeBlock(4, 2);
+  const log = memoryLogger();
+  const pool = new PortPool({ min: base, max: base + 3, bindAddress: '127.0.0.1', log });
+  const caller = await udpPeer();
+  let tech = await udpPeer();
+  const a = new RtpSession(await pool.allocate(), media(caller, 'PCMA'), { log });
+  const b = new RtpSession(await pool.allocate(), media(tech, 'PCMA'), { log });
+  const extra: UdpPeer[] = [];
+  t.teardown(() => {
+    a.close();
+    b.close();
+    for (const p of [caller, tech, ...extra]) p.close();
+  });
+  new Relay(a, b).start();
+  await sendStream(tech, b.local.port, 8, 7, 1, 160, 2); // b latches to the technician
+  await caller.waitFor(2, 'technician audio at the caller');
+  await sendStream(caller, a.local.port, 8, 5, 1, 160, 3);
+  await tech.waitFor(3, 'caller audio at the technician');
+
+  // the phone's port goes away: ICMP port unreachable comes back to b's connected socket
+  const techPort = tech.port;
+  tech.close();
+  await sendStream(caller, a.local.port, 8, 5, 4, 4 * 160, 5);
+  await new Promise((r) => setTimeout(r, 100)); // let the ICMP errors reach the socket
+  await sendStream(caller, a.local.port, 8, 5, 9, 9 * 160, 5);
+  await new Promise((r) => setTimeout(r, 100));
+  t.equal(b.isClosed, false, 'the leg is still open');
+  t.equal(pool.inUse, 2, 'its port still taken');
+  t.notMatch(log.lines.join('\n'), /socket error, closing/);
+
+  // a re-INVITE moves the technician to a new port: the latch (and the connection) follows
+  tech = await udpPeer();
+  t.not(tech.port, techPort);
+  b.setMedia(media(tech, 'PCMA'));
+  await sendStream(tech, b.local.port, 8, 8, 1, 160, 2);
+  await caller.waitFor(4, 'audio from the new technician port');
+  await sendStream(caller, a.local.port, 8, 5, 14, 14 * 160, 3);
+  await tech.waitFor(3, 'caller audio at the new technician port');
+  t.ok(tech.received.every((r) => r.from === b.local.port), 'sent from the port in our SDP');
 });
