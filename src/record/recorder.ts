@@ -89,8 +89,24 @@ export function defaultRecordingDir(appDir: string): string {
 }
 
 const CHUNK_BYTES = 16 * 1024;
-/** Keep using the rest of a chunk after a flush only if at least this much is left. */
-const MIN_REUSE = 2048;
+
+/**
+ * Chunks shared by all recorders: a chunk goes back here once the write that
+ * carried it is done, so a recording makes no garbage per flush (at 300
+ * calls the 16 KiB chunks were ~14 MB/s of external memory, and RSS swung
+ * by ~90 MB between V8's collections). Bounded: a burst of calls leaves at
+ * most MAX_SPARE chunks behind.
+ */
+const spare: Buffer[] = [];
+const MAX_SPARE = 512;
+
+function takeChunk(bytes: number): Buffer {
+  return (bytes === CHUNK_BYTES ? spare.pop() : undefined) ?? Buffer.allocUnsafe(bytes);
+}
+
+function giveBack(chunks: Buffer[]): void {
+  for (const c of chunks) if (c.length === CHUNK_BYTES && spare.length < MAX_SPARE) spare.push(c);
+}
 
 export function createCallRecorder(opts: CallRecorderOptions): CallRecorder {
   return new PcapCallRecorder(opts);
@@ -107,7 +123,9 @@ class PcapCallRecorder implements CallRecorder {
   private accepting = true;
   private chunk: Buffer;
   private off = 0;
+  /** Filled parts of the chunks since the last flush, and the whole chunks they live in (returned after the write). */
   private full: Buffer[] = [];
+  private chunks: Buffer[] = [];
   private buffered = 0;
   private queued = 0;
   /** File size after the last fully written flush: always the end of a whole record. */
@@ -135,7 +153,7 @@ class PcapCallRecorder implements CallRecorder {
     this.maxBuffer = Math.max(4096, opts.maxBufferBytes ?? 64 * 1024);
     this.maxQueued = opts.maxQueuedBytes ?? 16 * this.maxBuffer;
     this.fsync = opts.fsync ?? true;
-    this.chunk = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, this.maxBuffer));
+    this.chunk = this.newChunk(0);
     this.off = pcapGlobalHeader().copy(this.chunk, 0);
     this.buffered = this.off;
     this.fh = this.openFile(opts.dir);
@@ -201,7 +219,11 @@ class PcapCallRecorder implements CallRecorder {
     f.timeMs = timeMs;
     f.ipId = this.ipId++;
     const need = recordLength(len, isIpv6(src.address) || isIpv6(dst.address));
-    if (this.chunk.length - this.off < need) this.newChunk(need);
+    if (this.chunk.length - this.off < need) {
+      if (this.off > 0) this.full.push(this.chunk.subarray(0, this.off));
+      this.chunk = this.newChunk(need);
+      this.off = 0;
+    }
     this.off = writeRecord(this.chunk, this.off, f, rtp);
     this.buffered += need;
     this.stats.packets++;
@@ -240,25 +262,27 @@ class PcapCallRecorder implements CallRecorder {
     }
   }
 
-  private newChunk(need: number): void {
-    if (this.off > 0) this.full.push(this.chunk.subarray(0, this.off));
-    this.chunk = Buffer.allocUnsafe(Math.max(need, Math.min(CHUNK_BYTES, this.maxBuffer)));
-    this.off = 0;
+  /** A chunk with room for `need` bytes, kept in `chunks` until the write that carries it is done. */
+  private newChunk(need: number): Buffer {
+    const c = takeChunk(Math.max(need, Math.min(CHUNK_BYTES, this.maxBuffer)));
+    this.chunks.push(c);
+    return c;
   }
 
   flush(): Promise<void> {
     if (this.stats.failure !== undefined || this.buffered === 0) return this.queue;
     const bufs = this.full;
     if (this.off > 0) bufs.push(this.chunk.subarray(0, this.off));
-    // The rest of the chunk is still free: the write only reads the part handed to it.
-    if (this.chunk.length - this.off >= MIN_REUSE) this.chunk = this.chunk.subarray(this.off);
-    else this.chunk = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, this.maxBuffer));
-    this.off = 0;
+    const chunks = this.chunks;
     this.full = [];
+    this.chunks = [];
+    // a fresh chunk: the current one belongs to this write now
+    this.chunk = this.newChunk(0);
+    this.off = 0;
     const bytes = this.buffered;
     this.buffered = 0;
     this.queued += bytes;
-    this.queue = this.queue.then(() => this.write(bufs, bytes));
+    this.queue = this.queue.then(() => this.write(bufs, bytes)).finally(() => giveBack(chunks));
     return this.queue;
   }
 
@@ -304,6 +328,8 @@ class PcapCallRecorder implements CallRecorder {
     this.stats.failure = errText(e);
     clearInterval(this.timer);
     this.full = [];
+    giveBack(this.chunks); // not in a write: flush() moved those out
+    this.chunks = [];
     this.buffered = 0;
     this.log.error(`recording ${this.path} stopped: ${this.stats.failure} (the call goes on, ${this.stats.packets} packets recorded before)`);
   }
@@ -317,6 +343,8 @@ class PcapCallRecorder implements CallRecorder {
     this.accepting = false; // packets after close() are counted as dropped, never half-written
     clearInterval(this.timer);
     await this.flush();
+    giveBack(this.chunks); // the fresh chunk the last flush took, never written into
+    this.chunks = [];
     const fh = await this.fh;
     if (!fh) return;
     try {
