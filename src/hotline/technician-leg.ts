@@ -146,7 +146,14 @@ export class TechnicianLeg extends EventEmitter<TechnicianLegEvents> {
       } catch (e) {
         this.log.warn(`${this.target}: answer SDP unusable (${errText(e)}); keeping the early media's`);
       }
-    } else this.openSession(dialog.remoteSdp);
+    } else if (!this.openSession(dialog.remoteSdp)) {
+      // An answer we cannot use (RFC 3261 §13.2.2.4: ACK, which the dialog
+      // sent, then BYE at once). The caller would hear no one: for the hunt
+      // this phone did not answer, and the next one rings.
+      void this.hangup();
+      this.fail('rejected', 'answered without usable SDP: released');
+      return;
+    }
     this.emit('answered');
   }
 

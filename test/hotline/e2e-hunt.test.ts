@@ -117,3 +117,41 @@ t.test('busy goes on to the next technician at once; the caller hangs up during 
   await app.proc.waitFor(/over \(answered\); RTP ports in use: \d+/);
   t.match(app.proc.output(), /over \(answered\); RTP ports in use: 0/, 'no RTP port outlives the call');
 });
+
+t.test('a phone that answers with SDP we cannot use (G.722 only, or none) is released at once and the hunt goes on', async (t) => {
+  const pbx = await startKamailio();
+  const app = await startAppliance({
+    pbxPort: pbx.port,
+    first: '731',
+    technicians: { '731': { next: '732', timeoutSec: 60 }, '732': { next: '733', timeoutSec: 60 }, '733': { next: '731' } },
+  });
+  t.teardown(() => {
+    if (!t.passing()) t.comment(`appliance log:\n${app.proc.output()}`);
+    removeCard(app);
+  });
+  const g722 = 'v=0\no=phone 1 1 IN IP4 [media_ip]\ns=-\nc=IN IP4 [media_ip]\nt=0 0\nm=audio [media_port] RTP/AVP 9\na=rtpmap:9 G722/8000\na=sendrecv';
+  const t731 = await technician(pbx.port, '731', { kind: 'answer', afterMs: 300, sdp: g722 }, true);
+  const t732 = await technician(pbx.port, '732', { kind: 'answer', afterMs: 300, sdp: null }, true);
+  const t733 = await technician(pbx.port, '733', { kind: 'answer', afterMs: 300, hangupAfterMs: 1500 }, true);
+  const call = await caller(pbx.port, { digits: '1' });
+  t.equal(outcome(await call.result(60000)), 'released-by-appliance');
+  const r733 = await t733.result(30000);
+  t.equal(outcome(r733), 'technician-hung-up');
+  t.ok(imOf(r733), '733, who could talk, gets the IM');
+  for (const [who, tech] of [['731', t731], ['732', t732]] as const) {
+    await tech.proc.stop();
+    const r = await tech.result(10000);
+    t.equal(outcome(r), 'released-by-appliance', `${who} got a BYE right after its 200 OK`);
+    t.notOk(imOf(r), `${who} gets no IM`);
+  }
+  const log = app.proc.output();
+  t.match(log, /731: SDP unusable/);
+  t.match(log, /732: SDP unusable/);
+  t.ok(msBetween(log, /ringing 731 as 1\.desk/, /ringing 733 as 3\.desk/) < 30000, 'moved on without waiting for the 60 s timeouts');
+  const files = await app.waitTickets(3);
+  t.match(files[0], /_Called_731_1\.txt$/);
+  t.match(files[1], /_Called_732_1\.txt$/);
+  t.match(files[2], /_Called_733_END_1\.txt$/);
+  await app.proc.waitFor(/over \(answered\); RTP ports in use: \d+/);
+  t.match(app.proc.output(), /over \(answered\); RTP ports in use: 0/, 'no RTP port outlives the call');
+});

@@ -180,7 +180,8 @@ Content-Length: 0
 }
 
 export type TechnicianMode =
-  | { kind: 'answer'; afterMs: number; hangupAfterMs?: number }
+  /** `sdp`: the answer's SDP instead of ours (null: a 200 OK without a body), for phones that answer what we cannot use. */
+  | { kind: 'answer'; afterMs: number; hangupAfterMs?: number; sdp?: string | null }
   | { kind: 'busy' }
   | { kind: 'ring' };
 
@@ -295,10 +296,7 @@ SIP/2.0 200 OK
 [last_Call-ID:]
 [last_CSeq:]
 Contact: <sip:${user}@[local_ip]:[local_port];transport=[transport]>
-Content-Type: application/sdp
-Content-Length: [len]
-
-${SDP}
+${mode.sdp === null ? 'Content-Length: 0\n' : `Content-Type: application/sdp\nContent-Length: [len]\n\n${mode.sdp ?? SDP}`}
 ]]></send>
   <recv request="ACK"/>
   <nop><action><log message="ANSWERED ${user}"/></action></nop>
