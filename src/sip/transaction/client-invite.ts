@@ -5,7 +5,7 @@
  */
 import type { Endpoint, SipRequest, SipResponse } from '../message.js';
 import { Headers } from '../message.js';
-import { StateTimers } from '../timers.js';
+import { ClientTransaction } from './base.js';
 import type { ClientTransactionUser, TransactionContext } from './common.js';
 import { cseqOf } from './common.js';
 
@@ -22,19 +22,19 @@ export function classify(res: SipResponse): InviteClientInput {
   return { kind, res };
 }
 
-export class InviteClientTransaction {
+export class InviteClientTransaction extends ClientTransaction<InviteClientState> {
   state: InviteClientState = 'calling';
-  private readonly timers = new StateTimers();
   private intervalA: number;
   private ack?: SipRequest;
 
   constructor(
-    readonly key: string,
-    readonly request: SipRequest,
-    readonly dest: Endpoint,
-    private readonly ctx: TransactionContext,
+    key: string,
+    request: SipRequest,
+    dest: Endpoint,
+    ctx: TransactionContext,
     private readonly tu: ClientTransactionUser,
   ) {
+    super(key, request, dest, ctx);
     this.intervalA = ctx.timers.T1;
   }
 
@@ -136,16 +136,8 @@ export class InviteClientTransaction {
     }
   }
 
-  /** End now (UA stop); no callback to the TU. */
-  destroy(): void {
-    if (this.state === 'terminated') return;
-    this.timers.clearAll();
-    this.state = 'terminated';
-    this.ctx.terminated(this.key);
-  }
-
-  private transmit(msg: SipRequest): void {
-    this.ctx.send(msg, this.dest, (e) => this.input({ kind: 'transport-error', detail: e.message }));
+  protected transportError(detail: string): void {
+    this.input({ kind: 'transport-error', detail });
   }
 }
 

@@ -5,6 +5,7 @@
  */
 import type { Endpoint, SipRequest, SipResponse } from '../message.js';
 import { StateTimers } from '../timers.js';
+import { ClientTransaction } from './base.js';
 import type { ClientTransactionUser, TransactionContext } from './common.js';
 
 export type NonInviteClientState = 'trying' | 'proceeding' | 'completed' | 'terminated';
@@ -14,24 +15,25 @@ export type NonInviteClientInput =
   | { kind: 'timer-E' | 'timer-F' | 'timer-K' }
   | { kind: 'transport-error'; detail: string };
 
-export class NonInviteClientTransaction {
+export class NonInviteClientTransaction extends ClientTransaction<NonInviteClientState> {
   state: NonInviteClientState = 'trying';
-  private readonly stateTimers = new StateTimers();
+  /** Timer F spans Trying and Proceeding: not one state's timer. */
   private readonly timerF = new StateTimers();
   private intervalE: number;
 
   constructor(
-    readonly key: string,
-    readonly request: SipRequest,
-    readonly dest: Endpoint,
-    private readonly ctx: TransactionContext,
+    key: string,
+    request: SipRequest,
+    dest: Endpoint,
+    ctx: TransactionContext,
     private readonly tu: ClientTransactionUser,
   ) {
+    super(key, request, dest, ctx);
     this.intervalE = ctx.timers.T1;
   }
 
   start(): void {
-    this.transmit();
+    this.transmit(this.request);
     this.timerF.start('F', 64 * this.ctx.timers.T1, () => this.input({ kind: 'timer-F' }));
     this.enter('trying');
   }
@@ -58,7 +60,7 @@ export class NonInviteClientTransaction {
       // §17.1.2.2: retransmit, doubling the interval up to T2.
       this.retransmit();
       this.intervalE = Math.min(2 * this.intervalE, this.ctx.timers.T2);
-      this.stateTimers.start('E', this.intervalE, () => this.input({ kind: 'timer-E' }));
+      this.timers.start('E', this.intervalE, () => this.input({ kind: 'timer-E' }));
       return;
     }
     if (i.kind === '1xx') {
@@ -73,7 +75,7 @@ export class NonInviteClientTransaction {
     if (i.kind === 'timer-E') {
       // §17.1.2.2: in Proceeding the retransmit interval is T2.
       this.retransmit();
-      this.stateTimers.start('E', this.ctx.timers.T2, () => this.input({ kind: 'timer-E' }));
+      this.timers.start('E', this.ctx.timers.T2, () => this.input({ kind: 'timer-E' }));
       return;
     }
     if (i.kind === '1xx') {
@@ -103,35 +105,32 @@ export class NonInviteClientTransaction {
   }
 
   private enter(next: NonInviteClientState): void {
-    this.stateTimers.clearAll();
+    this.timers.clearAll();
     this.state = next;
     if (next === 'trying') {
-      this.stateTimers.start('E', this.intervalE, () => this.input({ kind: 'timer-E' }));
+      this.timers.start('E', this.intervalE, () => this.input({ kind: 'timer-E' }));
     } else if (next === 'proceeding') {
-      this.stateTimers.start('E', this.ctx.timers.T2, () => this.input({ kind: 'timer-E' }));
+      this.timers.start('E', this.ctx.timers.T2, () => this.input({ kind: 'timer-E' }));
     } else if (next === 'completed') {
       this.timerF.clearAll();
-      this.stateTimers.start('K', this.ctx.timers.T4, () => this.input({ kind: 'timer-K' }));
+      this.timers.start('K', this.ctx.timers.T4, () => this.input({ kind: 'timer-K' }));
     } else {
       this.timerF.clearAll();
       this.ctx.terminated(this.key);
     }
   }
 
-  destroy(): void {
-    if (this.state === 'terminated') return;
-    this.stateTimers.clearAll();
+  protected override stopTimers(): void {
+    this.timers.clearAll();
     this.timerF.clearAll();
-    this.state = 'terminated';
-    this.ctx.terminated(this.key);
+  }
+
+  protected transportError(detail: string): void {
+    this.input({ kind: 'transport-error', detail });
   }
 
   private retransmit(): void {
     this.ctx.retransmitted();
-    this.transmit();
-  }
-
-  private transmit(): void {
-    this.ctx.send(this.request, this.dest, (e) => this.input({ kind: 'transport-error', detail: e.message }));
+    this.transmit(this.request);
   }
 }

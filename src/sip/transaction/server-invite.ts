@@ -6,7 +6,7 @@
  * UA core's job (§13.3.1.4).
  */
 import type { SipRequest, SipResponse } from '../message.js';
-import { StateTimers } from '../timers.js';
+import { ServerTransaction } from './base.js';
 import type { TransactionContext } from './common.js';
 import { responseTo } from './common.js';
 
@@ -23,18 +23,17 @@ export interface InviteServerUser {
   failed?(reason: 'no-ack' | 'transport-error', detail: string): void;
 }
 
-export class InviteServerTransaction {
+export class InviteServerTransaction extends ServerTransaction<InviteServerState> {
   state: InviteServerState = 'proceeding';
-  lastResponse?: SipResponse;
-  private readonly timers = new StateTimers();
   private intervalG: number;
   user: InviteServerUser = {};
 
   constructor(
-    readonly key: string,
+    key: string,
     readonly request: SipRequest,
-    private readonly ctx: TransactionContext,
+    ctx: TransactionContext,
   ) {
+    super(key, ctx);
     this.intervalG = ctx.timers.T1;
   }
 
@@ -161,19 +160,7 @@ export class InviteServerTransaction {
     }
   }
 
-  destroy(): void {
-    if (this.state === 'terminated') return;
-    this.timers.clearAll();
-    this.state = 'terminated';
-    this.ctx.terminated(this.key);
-  }
-
-  private retransmit(res: SipResponse): void {
-    this.ctx.retransmitted();
-    this.transmit(res);
-  }
-
-  private transmit(res: SipResponse): void {
-    this.ctx.sendResponse(res, (e) => this.input({ kind: 'transport-error', detail: e.message }));
+  protected transportError(detail: string): void {
+    this.input({ kind: 'transport-error', detail });
   }
 }

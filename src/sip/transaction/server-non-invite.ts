@@ -3,7 +3,7 @@
  * §17.2.2, figure 8).
  */
 import type { SipRequest, SipResponse } from '../message.js';
-import { StateTimers } from '../timers.js';
+import { ServerTransaction } from './base.js';
 import type { TransactionContext } from './common.js';
 import { responseTo } from './common.js';
 
@@ -15,20 +15,15 @@ export type NonInviteServerInput =
   | { kind: 'timer-J' | 'timer-guard' }
   | { kind: 'transport-error'; detail: string };
 
-export class NonInviteServerTransaction {
+export class NonInviteServerTransaction extends ServerTransaction<NonInviteServerState> {
   state: NonInviteServerState = 'trying';
-  lastResponse?: SipResponse;
-  private readonly timers = new StateTimers();
 
   /** Kept only until the final response: Timer J holds completed transactions for 32 s, so they stay small. */
   private request?: SipRequest;
   readonly method: string;
 
-  constructor(
-    readonly key: string,
-    request: SipRequest,
-    private readonly ctx: TransactionContext,
-  ) {
+  constructor(key: string, request: SipRequest, ctx: TransactionContext) {
+    super(key, ctx);
     this.request = request;
     this.method = request.method;
   }
@@ -115,19 +110,7 @@ export class NonInviteServerTransaction {
     }
   }
 
-  destroy(): void {
-    if (this.state === 'terminated') return;
-    this.timers.clearAll();
-    this.state = 'terminated';
-    this.ctx.terminated(this.key);
-  }
-
-  private retransmit(res: SipResponse): void {
-    this.ctx.retransmitted();
-    this.transmit(res);
-  }
-
-  private transmit(res: SipResponse): void {
-    this.ctx.sendResponse(res, (e) => this.input({ kind: 'transport-error', detail: e.message }));
+  protected transportError(detail: string): void {
+    this.input({ kind: 'transport-error', detail });
   }
 }
