@@ -262,10 +262,29 @@ Content-Length: 0
   <nop><action><log message="CANCEL-REASON [$reason]"/></action></nop>
   ${cancelled}`;
   } else {
+    // An answer the appliance cannot use gets its BYE right after the ACK:
+    // through the PBX's parallel workers the BYE may even arrive first.
+    const released = mode.sdp !== undefined
+      ? `<recv request="ACK" optional="true" next="acked"/>
+  <recv request="BYE" next="bye-first"/>
+  <label id="acked"/>
+  <recv request="BYE" timeout="180000"/>
+  ${ok200()}
+  <nop next="released"/>
+  <label id="bye-first"/>
+  ${ok200()}
+  <recv request="ACK"/>
+  <label id="released"/>
+  <nop><action><log message="OUTCOME released-by-appliance"/></action></nop>`
+      : `<recv request="ACK"/>
+  <nop><action><log message="ANSWERED ${user}"/></action></nop>
+  <recv request="BYE" timeout="180000"/>\n  ${ok200()}\n  <nop><action><log message="OUTCOME released-by-appliance"/></action></nop>`;
     const after =
       mode.hangupAfterMs === undefined
-        ? `<recv request="BYE" timeout="180000"/>\n  ${ok200()}\n  <nop><action><log message="OUTCOME released-by-appliance"/></action></nop>`
-        : `<pause milliseconds="${mode.hangupAfterMs}"/>
+        ? released
+        : `<recv request="ACK"/>
+  <nop><action><log message="ANSWERED ${user}"/></action></nop>
+  <pause milliseconds="${mode.hangupAfterMs}"/>
   <send retrans="500"><![CDATA[
 BYE [next_url] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
@@ -298,8 +317,6 @@ SIP/2.0 200 OK
 Contact: <sip:${user}@[local_ip]:[local_port];transport=[transport]>
 ${mode.sdp === null ? 'Content-Length: 0\n' : `Content-Type: application/sdp\nContent-Length: [len]\n\n${mode.sdp ?? SDP}`}
 ]]></send>
-  <recv request="ACK"/>
-  <nop><action><log message="ANSWERED ${user}"/></action></nop>
   ${after}`;
   }
   return `${HEAD}<scenario name="technician ${user} ${mode.kind}">
