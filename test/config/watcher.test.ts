@@ -1,5 +1,6 @@
 import t from 'tap';
 import { join } from 'node:path';
+import { renameSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { CardWatcher, isConfigName } from '../../src/config/watcher.js';
 import { setCfuTarget, type CardConfig, type Problem } from '../../src/config/card.js';
@@ -225,4 +226,24 @@ t.test('a recording folder inside the card folder is not watched', async (t) => 
   const reasons = log.lines.filter((l) => l.includes('re-reading the card after an edit of'));
   t.ok(reasons.length >= 1);
   for (const r of reasons) t.match(r, /after an edit of Tries\.txt$/);
+});
+
+for (const watch of [true, false]) t.test(`the card folder goes away (card pulled, remounted) and comes back edited${watch ? '' : ', polling only'}`, async (t) => {
+  const card = tempCard(t);
+  const { w, log } = watcher(t, card.dir, { rescanMs: 100, watch });
+  await w.start();
+  const good = w.current();
+  t.ok(good);
+  const gone = nextProblems(w);
+  renameSync(card.dir, `${card.dir}.away`);
+  t.match(await gone, [{ file: '.', message: /cannot be read \(ENOENT\)/ }]);
+  t.equal(w.current(), good, 'the last good configuration stays');
+  writeFileSync(join(`${card.dir}.away`, 'Timeout.txt'), '42');
+  const back = changeWhere(w, (c) => c.timeoutSec === 42, 'Timeout 42 after the card came back');
+  renameSync(`${card.dir}.away`, card.dir);
+  await back;
+  t.match(log.lines.join('\n'), /card OK again/);
+  const edited = changeWhere(w, (c) => c.tries === 4, 'an edit after the return');
+  card.write('Tries.txt', '4');
+  await edited;
 });
