@@ -60,8 +60,8 @@ export class CardWatcher extends EventEmitter<CardWatcherEvents> {
   private logged = new Map<string, Problem>();
   private usable = true;
   private watchers = new Map<string, FSWatcher>();
-  /** Polled paths (folders and files) and their listeners, for unwatchFile. */
-  private polls = new Map<string, (curr: Stats, prev: Stats) => void>();
+  /** Polled paths (folders and files): the folder each belongs to, and the listener for unwatchFile. */
+  private polls = new Map<string, { rel: string; listener: (curr: Stats, prev: Stats) => void }>();
   /** Per polled folder: its configuration names, to tell an edit from the appliance's own writes. */
   private listings = new Map<string, string>();
   private debounce: NodeJS.Timeout | undefined;
@@ -102,7 +102,7 @@ export class CardWatcher extends EventEmitter<CardWatcherEvents> {
     this.debounce = undefined;
     for (const w of this.watchers.values()) w.close();
     this.watchers.clear();
-    for (const [path, listener] of this.polls) unwatchFile(path, listener);
+    for (const [path, p] of this.polls) unwatchFile(path, p.listener);
     this.polls.clear();
     this.listings.clear();
   }
@@ -213,8 +213,9 @@ export class CardWatcher extends EventEmitter<CardWatcherEvents> {
       const folder = this.folder(rel);
       polled.set(folder, rel);
       // plain concatenation: `folder` is absolute and normal, `n` a bare name
-      // (path.join per file made path's normalizeString hot at start-up)
-      for (const n of names) polled.set(`${folder}/${n}`, rel);
+      // (path.join per file made path's normalizeString hot at start-up);
+      // a sub-folder is polled as a folder (below), the recording folder not at all
+      for (const n of names) if (rel !== '' || (!want.has(n) && !this.written(n))) polled.set(`${folder}/${n}`, rel);
     }
     if (!this.running) return;
     if (beforeLoad) this.listings = listings;
@@ -227,9 +228,9 @@ export class CardWatcher extends EventEmitter<CardWatcherEvents> {
       }
       for (const rel of want) if (!this.watchers.has(rel)) this.watchFolder(rel);
     }
-    for (const [path, listener] of this.polls) {
-      if (polled.has(path)) continue;
-      unwatchFile(path, listener);
+    for (const [path, p] of this.polls) {
+      if (polled.get(path) === p.rel) continue;
+      unwatchFile(path, p.listener);
       this.polls.delete(path);
     }
     for (const [path, rel] of polled) if (!this.polls.has(path)) this.poll(path, rel);
@@ -256,7 +257,7 @@ export class CardWatcher extends EventEmitter<CardWatcherEvents> {
       else this.onEvent(rel, basename(path));
     };
     watchFile(path, { persistent: false, interval: this.rescanMs }, listener);
-    this.polls.set(path, listener);
+    this.polls.set(path, { rel, listener });
   }
 
   /**

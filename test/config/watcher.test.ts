@@ -216,10 +216,13 @@ t.test('a recording folder inside the card folder is not watched', async (t) => 
   const card = tempCard(t);
   card.write('Recording.txt', 'Rec');
   card.write('Rec/.keep', '');
-  const { w, log } = watcher(t, card.dir, { rescanMs: 600000 });
+  const { w, log } = watcher(t, card.dir, { rescanMs: 50 });
   await w.start();
   t.equal(w.current()?.recordingDir, join(card.dir, 'Rec'));
-  for (let i = 0; i < 3; i++) card.write(`Rec/call-${i}.pcap`, Buffer.alloc(1000));
+  for (let i = 0; i < 3; i++) {
+    card.write(`Rec/call-${i}.pcap`, Buffer.alloc(1000));
+    await new Promise((r) => setTimeout(r, 200)); // a few polling intervals
+  }
   const next = changeWhere(w, (c) => c.tries === 5, 'Tries 5');
   card.write('Tries.txt', '5');
   await next;
