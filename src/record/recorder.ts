@@ -18,6 +18,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Endpoint } from '../sip/message.js';
 import { errText, type Logger } from '../util/log.js';
 import { syncDir } from '../util/atomic-write.js';
+import { pad } from '../util/time-format.js';
 import { isIpv6, MAX_UDP_PAYLOAD, pcapGlobalHeader, recordLength, writeRecord, type FrameInfo, type Role } from './pcap-writer.js';
 
 export type { Role } from './pcap-writer.js';
@@ -67,8 +68,6 @@ export interface CallRecorder {
   close(): Promise<void>;
   readonly stats: Readonly<RecorderStats>;
 }
-
-const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
 
 /**
  * `YYYY-MM-DD_HH.MM.SS_Ticket_<firstTicket>.pcap` in local time: sorts by

@@ -8,6 +8,7 @@
  * the fork number). The log file adds `_END` on the last hop and a serial:
  * `<text>[_END]_<serial>.txt`.
  */
+import { pad } from '../util/time-format.js';
 
 export interface TicketInfo {
   /** When the hop started (the technician's phones began to ring). */
@@ -44,11 +45,9 @@ export function sanitizeNumber(raw: string | undefined | null): string {
   return out === '' ? ANONYMOUS : out;
 }
 
-const two = (n: number): string => String(n).padStart(2, '0');
-
 /** `DD.MM.YYYY_HH.MM` in the process's local time zone (the card's clock). */
 export function formatStamp(d: Date): string {
-  return `${two(d.getDate())}.${two(d.getMonth() + 1)}.${d.getFullYear()}_${two(d.getHours())}.${two(d.getMinutes())}`;
+  return `${pad(d.getDate())}.${pad(d.getMonth() + 1)}.${d.getFullYear()}_${pad(d.getHours())}.${pad(d.getMinutes())}`;
 }
 
 /** The text of the IM, the SMS and (without suffixes) the log file name. */

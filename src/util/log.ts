@@ -2,6 +2,8 @@
  * One line per event, to stdout (journald takes it). Never a password:
  * callers pass secrets through `redact()` or not at all.
  */
+import { isoTime } from './time-format.js';
+
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 
 export interface Logger {
@@ -33,17 +35,6 @@ export function createLogger(sink: LogSink, minLevel: Level = 'info', prefix = '
     error: (m) => emit('error', m),
     child: (p) => createLogger(sink, minLevel, `${prefix}${p}: `),
   };
-}
-
-/**
- * `Date.prototype.toISOString` without its cost: Node 20's V8 looks up the
- * local time zone's display name for it, which maps ~1 MB of ICU data into
- * an otherwise idle appliance. Same output, from the UTC fields alone.
- */
-export function isoTime(d: Date): string {
-  const p = (n: number, w = 2): string => String(n).padStart(w, '0');
-  return `${p(d.getUTCFullYear(), 4)}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())}T` +
-    `${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}.${p(d.getUTCMilliseconds(), 3)}Z`;
 }
 
 /** A logger that keeps lines in memory: for tests of code that logs. */

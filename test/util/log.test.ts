@@ -1,5 +1,6 @@
 import t from 'tap';
-import { createLogger, errText, isoTime, memoryLogger, redact } from '../../src/util/log.js';
+import { createLogger, errText, memoryLogger, redact } from '../../src/util/log.js';
+import { isoTime } from '../../src/util/time-format.js';
 import { prng } from '../lab/prng.js';
 
 t.test('isoTime gives what toISOString gives, for years 0000..9999', async (t) => {

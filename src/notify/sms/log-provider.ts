@@ -5,7 +5,8 @@
  */
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { errText, isoTime, type Logger } from '../../util/log.js';
+import { errText, type Logger } from '../../util/log.js';
+import { isoTime } from '../../util/time-format.js';
 import type { Sms, SmsProvider, SmsResult } from './provider.js';
 
 export const SMS_LOG_FILE = 'SMS.log';
