@@ -63,24 +63,34 @@ export interface CallerScenario {
   digitGapMs?: number;
 }
 
-/** One SIP INFO in the caller's dialog carrying `digit`, CSeq `cseq`, then its 200 (retransmitted until answered). */
-function infoDigit(digit: string, from: string, cseq: number, type: 'application/dtmf-relay' | 'application/dtmf'): string {
-  const body = type === 'application/dtmf' ? digit : `Signal=${digit}\nDuration=160`; // SIPp sends the lines CRLF-terminated
-  return `<send retrans="500"><![CDATA[
-INFO [next_url] SIP/2.0
+/**
+ * A request of the caller inside its dialog (route set and To tag from the
+ * 200): ACK, INFO, BYE. Retransmitted until answered, except the ACK.
+ */
+function callerRequest(method: 'ACK' | 'INFO' | 'BYE', from: string, cseq: number, body?: { type: string; text: string }): string {
+  return `<send${method === 'ACK' ? '' : ' retrans="500"'}><![CDATA[
+${method} [next_url] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
 [routes]
 From: "caller" <sip:${from}@[local_ip]:[local_port]>;tag=[pid]SIPpTag09[call_number]
 To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
 Call-ID: [call_id]
-CSeq: ${cseq} INFO
+CSeq: ${cseq} ${method}
 Contact: <sip:${from}@[local_ip]:[local_port]>
 Max-Forwards: 70
-Content-Type: ${type}
-Content-Length: [len]
+${body ? `Content-Type: ${body.type}\nContent-Length: [len]\n\n${body.text}` : 'Content-Length: 0'}
+]]></send>`;
+}
 
-${body}
-]]></send>
+/** The end of a call the appliance releases: its BYE, our 200. */
+const RELEASED_BY_APPLIANCE = `<recv request="BYE" timeout="180000"/>
+  ${ok200()}
+  <nop><action><log message="OUTCOME released-by-appliance"/></action></nop>`;
+
+/** One SIP INFO in the caller's dialog carrying `digit`, CSeq `cseq`, then its 200. */
+function infoDigit(digit: string, from: string, cseq: number, type: 'application/dtmf-relay' | 'application/dtmf'): string {
+  const text = type === 'application/dtmf' ? digit : `Signal=${digit}\nDuration=160`; // SIPp sends the lines CRLF-terminated
+  return `${callerRequest('INFO', from, cseq, { type, text })}
   <recv response="200"/>`;
 }
 
@@ -105,20 +115,9 @@ export function callerScenario(o: CallerScenario): string {
   const audio = o.audioPcap ? `<nop><action><exec play_pcap_audio="${o.audioPcap}"/></action></nop>` : '';
   const end =
     o.hangupAfterMs === undefined
-      ? `<recv request="BYE" timeout="180000"/>\n  ${ok200()}\n  <nop><action><log message="OUTCOME released-by-appliance"/></action></nop>`
+      ? RELEASED_BY_APPLIANCE
       : `<pause milliseconds="${o.hangupAfterMs}"/>
-  <send retrans="500"><![CDATA[
-BYE [next_url] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-[routes]
-From: "caller" <sip:${from}@[local_ip]:[local_port]>;tag=[pid]SIPpTag09[call_number]
-To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
-Call-ID: [call_id]
-CSeq: ${nextCseq} BYE
-Contact: <sip:${from}@[local_ip]:[local_port]>
-Max-Forwards: 70
-Content-Length: 0
-]]></send>
+  ${callerRequest('BYE', from, nextCseq)}
   <recv response="200"/>
   <nop><action><log message="OUTCOME caller-hung-up"/></action></nop>`;
   return `${HEAD}<scenario name="hotline caller">
@@ -141,18 +140,7 @@ ${sdp(o.telephoneEvent === undefined ? 101 : o.telephoneEvent)}
   <recv response="183" optional="true"/>
   ${o.expectRefused ? `<recv response="${o.expectRefused}" next="refused"/>` : ''}
   <recv response="200" rtd="true" rrs="true"/>
-  <send><![CDATA[
-ACK [next_url] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-[routes]
-From: "caller" <sip:${from}@[local_ip]:[local_port]>;tag=[pid]SIPpTag09[call_number]
-To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
-Call-ID: [call_id]
-CSeq: 1 ACK
-Contact: <sip:${from}@[local_ip]:[local_port]>
-Max-Forwards: 70
-Content-Length: 0
-]]></send>
+  ${callerRequest('ACK', from, 1)}
   <pause milliseconds="${o.firstDigitMs ?? 1000}"/>
   ${digits}
   ${audio}
@@ -278,7 +266,7 @@ Content-Length: 0
   <nop><action><log message="OUTCOME released-by-appliance"/></action></nop>`
       : `<recv request="ACK"/>
   <nop><action><log message="ANSWERED ${user}"/></action></nop>
-  <recv request="BYE" timeout="180000"/>\n  ${ok200()}\n  <nop><action><log message="OUTCOME released-by-appliance"/></action></nop>`;
+  ${RELEASED_BY_APPLIANCE}`;
     const after =
       mode.hangupAfterMs === undefined
         ? released
@@ -315,7 +303,7 @@ SIP/2.0 200 OK
 [last_Call-ID:]
 [last_CSeq:]
 Contact: <sip:${user}@[local_ip]:[local_port];transport=[transport]>
-${mode.sdp === null ? 'Content-Length: 0\n' : `Content-Type: application/sdp\nContent-Length: [len]\n\n${mode.sdp ?? SDP}`}
+${mode.sdp === null ? 'Content-Length: 0' : `Content-Type: application/sdp\nContent-Length: [len]\n\n${mode.sdp ?? SDP}`}
 ]]></send>
   ${after}`;
   }
