@@ -10,7 +10,7 @@
  * good configuration stays current while the card is unusable.
  */
 import { EventEmitter } from 'node:events';
-import { unwatchFile, watch, watchFile, type FSWatcher, type Stats } from 'node:fs';
+import { unwatchFile, watch, watchFile, type Dirent, type FSWatcher, type Stats } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import type { Logger } from '../util/log.js';
@@ -46,6 +46,9 @@ export function isConfigName(name: string | null): boolean {
   if (/\.(lock|log|js)$/i.test(name)) return false;
   return !NOT_CONFIG.has(name.toLowerCase());
 }
+
+/** The names in a folder listing that may change the configuration, sorted. */
+const configNamesOf = (names: string[]): string[] => names.filter((n) => isConfigName(n)).sort();
 
 const keyOf = (p: Problem): string => `${p.file}\u0000${p.message}`;
 
@@ -198,17 +201,19 @@ export class CardWatcher extends EventEmitter<CardWatcherEvents> {
    */
   private async syncWatchers(beforeLoad: boolean): Promise<void> {
     const want = new Set<string>(['']);
+    let top: Dirent[] = [];
     try {
-      for (const e of await readdir(this.dir, { withFileTypes: true })) {
-        if (e.isDirectory() && !e.name.startsWith('.') && isConfigName(e.name) && !this.written(e.name)) want.add(e.name);
-      }
+      top = await readdir(this.dir, { withFileTypes: true });
     } catch {
       // the card folder itself is gone: loadCard reports it; its poll sees it come back
+    }
+    for (const e of top) {
+      if (e.isDirectory() && !e.name.startsWith('.') && isConfigName(e.name) && !this.written(e.name)) want.add(e.name);
     }
     const polled = new Map<string, string>(); // path -> folder (rel) it belongs to
     const listings = new Map<string, string>();
     for (const rel of want) {
-      const names = await this.configNames(rel);
+      const names = rel === '' ? configNamesOf(top.map((e) => e.name)) : await this.configNames(rel);
       listings.set(rel, names.join('/'));
       const folder = this.folder(rel);
       polled.set(folder, rel);
@@ -243,7 +248,7 @@ export class CardWatcher extends EventEmitter<CardWatcherEvents> {
   /** The configuration names in a folder, sorted ([] when it cannot be read). */
   private async configNames(rel: string): Promise<string[]> {
     try {
-      return (await readdir(this.folder(rel))).filter((n) => isConfigName(n)).sort();
+      return configNamesOf(await readdir(this.folder(rel)));
     } catch {
       return [];
     }
