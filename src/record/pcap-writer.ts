@@ -69,13 +69,8 @@ export function ipv4ToInt(address: string): number {
 
 /** RFC 791 §3.1 / RFC 1071: one's-complement sum of the header's 16-bit words. */
 export function ipv4HeaderChecksum(buf: Uint8Array, off: number): number {
-  let sum = 0;
-  for (let i = 0; i < 20; i += 2) {
-    if (i === 10) continue; // the checksum field itself counts as zero
-    sum += (buf[off + i] << 8) | buf[off + i + 1];
-  }
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  return ~sum & 0xffff;
+  // the checksum field itself (bytes 10-11) counts as zero
+  return foldComplement(onesSum(buf, off, 10) + onesSum(buf, off + 12, 8));
 }
 
 /** True for an address that needs an IPv6 header (IPv4-mapped IPv6 is written as IPv4). */
@@ -128,55 +123,117 @@ export interface FrameInfo {
 }
 
 /**
+ * The headers of one flow (sender, receiver, source and destination
+ * endpoint), built once: a record then costs its pcap header, a copy of
+ * this prefix, the length/id/checksum fields and the RTP bytes. The relay
+ * records four flows per call, each for hundreds of packets a second.
+ */
+export class FlowFrame {
+  readonly v6: boolean;
+  /** Ethernet + IP + UDP headers; the per-packet fields are left 0. */
+  private readonly prefix: Buffer;
+  /** IPv4: one's-complement sum of the fixed header words (RFC 1071, incremental form). */
+  private readonly ipSum: number;
+
+  constructor(
+    readonly from: Role,
+    readonly to: Role | undefined,
+    readonly src: Readonly<Endpoint>,
+    readonly dst: Readonly<Endpoint>,
+  ) {
+    this.v6 = isIpv6(src.address) || isIpv6(dst.address);
+    const b = Buffer.alloc(FRAME_OVERHEAD + (this.v6 ? 20 : 0));
+    // Ethernet II: destination, source, EtherType
+    b.writeUInt32BE(0x02000000, 0);
+    b.writeUInt16BE(to === undefined ? UNKNOWN_MAC_BYTE : ROLE_MAC_BYTE[to], 4);
+    b.writeUInt32BE(0x02000000, 6);
+    b.writeUInt16BE(ROLE_MAC_BYTE[from], 10);
+    b.writeUInt16BE(this.v6 ? 0x86dd : 0x0800, 12);
+    const udp = this.v6 ? ipv6Prefix(b, 14, src, dst) : ipv4Prefix(b, 14, src, dst);
+    // UDP (RFC 768): checksum 0 = "not computed", allowed over IPv4 only
+    b.writeUInt16BE(src.port & 0xffff, udp);
+    b.writeUInt16BE(dst.port & 0xffff, udp + 2);
+    this.prefix = b;
+    this.ipSum = this.v6 ? 0 : onesSum(b, 14, 20);
+  }
+
+  /** True when this frame is the one for these values. */
+  is(from: Role, to: Role | undefined, src: Readonly<Endpoint>, dst: Readonly<Endpoint>): boolean {
+    const s = this.src;
+    const d = this.dst;
+    return (
+      this.from === from && this.to === to && s.port === src.port && d.port === dst.port && s.address === src.address && d.address === dst.address
+    );
+  }
+
+  /** Bytes one record of an RTP packet of `rtpLength` takes. */
+  recordLength(rtpLength: number): number {
+    return RECORD_HEADER_LEN + this.prefix.length + rtpLength;
+  }
+
+  /** Write one record at `off` (room guaranteed by the caller); returns the offset after it. */
+  write(buf: Buffer, off: number, timeMs: number, ipId: number, rtp: Uint8Array): number {
+    const n = rtp.length;
+    const frameLen = this.prefix.length + n;
+    let sec = Math.floor(timeMs / 1000);
+    let usec = Math.round((timeMs - sec * 1000) * 1000);
+    if (usec >= 1_000_000) {
+      sec += 1;
+      usec -= 1_000_000;
+    }
+    buf.writeUInt32LE(sec >>> 0, off);
+    buf.writeUInt32LE(usec, off + 4);
+    buf.writeUInt32LE(frameLen, off + 8); // incl_len
+    buf.writeUInt32LE(frameLen, off + 12); // orig_len
+    const p = off + RECORD_HEADER_LEN;
+    this.prefix.copy(buf, p);
+    const udp = p + this.prefix.length - 8;
+    buf.writeUInt16BE(8 + n, udp + 4);
+    buf.set(rtp, udp + 8);
+    if (this.v6) {
+      buf.writeUInt16BE(8 + n, p + 18); // payload length
+      // RFC 8200 §8.1: over IPv6 the UDP checksum is mandatory
+      buf.writeUInt16BE(udp6Checksum(buf, p + 14, 8 + n), udp + 6);
+    } else {
+      const total = 28 + n;
+      const id = ipId & 0xffff;
+      buf.writeUInt16BE(total, p + 16);
+      buf.writeUInt16BE(id, p + 18);
+      buf.writeUInt16BE(foldComplement(this.ipSum + total + id), p + 24);
+    }
+    return udp + 8 + n;
+  }
+}
+
+/**
  * Write one pcap record (record header + Ethernet + IPv4 or IPv6 + UDP +
  * RTP) into `buf` at `off`; returns the offset after it. The caller
  * guarantees room (see recordLength) and rtp.length <= MAX_UDP_PAYLOAD.
- * This is the only copy of the RTP bytes on the recording path.
+ * For one-off records; a recorder keeps its FlowFrames.
  */
 export function writeRecord(buf: Buffer, off: number, f: FrameInfo, rtp: Uint8Array): number {
-  const v6 = isIpv6(f.src.address) || isIpv6(f.dst.address);
-  const frameLen = FRAME_OVERHEAD + (v6 ? 20 : 0) + rtp.length;
-  let sec = Math.floor(f.timeMs / 1000);
-  let usec = Math.round((f.timeMs - sec * 1000) * 1000);
-  if (usec >= 1_000_000) {
-    sec += 1;
-    usec -= 1_000_000;
-  }
-  buf.writeUInt32LE(sec >>> 0, off);
-  buf.writeUInt32LE(usec, off + 4);
-  buf.writeUInt32LE(frameLen, off + 8); // incl_len
-  buf.writeUInt32LE(frameLen, off + 12); // orig_len
-  let p = off + RECORD_HEADER_LEN;
-  // Ethernet II: destination, source, EtherType
-  buf.writeUInt32BE(0x02000000, p);
-  buf.writeUInt16BE(f.to === undefined ? UNKNOWN_MAC_BYTE : ROLE_MAC_BYTE[f.to], p + 4);
-  buf.writeUInt32BE(0x02000000, p + 6);
-  buf.writeUInt16BE(ROLE_MAC_BYTE[f.from], p + 10);
-  buf.writeUInt16BE(v6 ? 0x86dd : 0x0800, p + 12);
-  p += 14;
-  const udp = v6 ? writeIpv6(buf, p, f, rtp.length) : writeIpv4(buf, p, f, rtp.length);
-  // UDP (RFC 768): checksum 0 = "not computed", allowed over IPv4 only
-  buf.writeUInt16BE(f.src.port & 0xffff, udp);
-  buf.writeUInt16BE(f.dst.port & 0xffff, udp + 2);
-  buf.writeUInt16BE(8 + rtp.length, udp + 4);
-  buf.writeUInt16BE(0, udp + 6);
-  buf.set(rtp, udp + 8);
-  // RFC 8200 §8.1: over IPv6 the UDP checksum is mandatory
-  if (v6) buf.writeUInt16BE(udp6Checksum(buf, udp - 40, 8 + rtp.length), udp + 6);
-  return udp + 8 + rtp.length;
+  return new FlowFrame(f.from, f.to, f.src, f.dst).write(buf, off, f.timeMs, f.ipId, rtp);
 }
 
-/** IPv4 header (RFC 791 §3.1): IHL 5, no options, DF, TTL 64, UDP; returns the UDP offset. */
-function writeIpv4(buf: Buffer, ip: number, f: FrameInfo, rtpLength: number): number {
+/** One's-complement sum (RFC 1071) of `len` bytes at `off`, as 16-bit big-endian words, not folded. */
+function onesSum(buf: Uint8Array, off: number, len: number): number {
+  let sum = 0;
+  for (let i = 0; i < len; i += 2) sum += (buf[off + i] << 8) | buf[off + i + 1];
+  return sum;
+}
+
+function foldComplement(sum: number): number {
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return ~sum & 0xffff;
+}
+
+/** IPv4 header (RFC 791 §3.1): IHL 5, no options, DF, TTL 64, UDP; length, id and checksum left 0. Returns the UDP offset. */
+function ipv4Prefix(buf: Buffer, ip: number, src: Readonly<Endpoint>, dst: Readonly<Endpoint>): number {
   buf.writeUInt16BE(0x4500, ip);
-  buf.writeUInt16BE(20 + 8 + rtpLength, ip + 2);
-  buf.writeUInt16BE(f.ipId & 0xffff, ip + 4);
   buf.writeUInt16BE(0x4000, ip + 6);
   buf.writeUInt16BE(0x4011, ip + 8); // TTL 64, protocol 17
-  buf.writeUInt16BE(0, ip + 10);
-  buf.writeUInt32BE(ipv4ToInt(f.src.address), ip + 12);
-  buf.writeUInt32BE(ipv4ToInt(f.dst.address), ip + 16);
-  buf.writeUInt16BE(ipv4HeaderChecksum(buf, ip), ip + 10);
+  buf.writeUInt32BE(ipv4ToInt(src.address), ip + 12);
+  buf.writeUInt32BE(ipv4ToInt(dst.address), ip + 16);
   return ip + 20;
 }
 
@@ -185,14 +242,13 @@ function v6Address(address: string): Uint8Array {
   return isIpv6(address) ? ipv6Bytes(address) : ipv6Bytes(`::ffff:${address.replace(/^::ffff:/i, '')}`);
 }
 
-/** IPv6 header (RFC 8200 §3): no extension headers, hop limit 64, UDP; returns the UDP offset. */
-function writeIpv6(buf: Buffer, ip: number, f: FrameInfo, rtpLength: number): number {
+/** IPv6 header (RFC 8200 §3): no extension headers, hop limit 64, UDP; payload length left 0. Returns the UDP offset. */
+function ipv6Prefix(buf: Buffer, ip: number, src: Readonly<Endpoint>, dst: Readonly<Endpoint>): number {
   buf.writeUInt32BE(0x60000000, ip);
-  buf.writeUInt16BE(8 + rtpLength, ip + 4);
   buf[ip + 6] = 17;
   buf[ip + 7] = 64;
-  buf.set(v6Address(f.src.address), ip + 8);
-  buf.set(v6Address(f.dst.address), ip + 24);
+  buf.set(v6Address(src.address), ip + 8);
+  buf.set(v6Address(dst.address), ip + 24);
   return ip + 40;
 }
 

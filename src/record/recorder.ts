@@ -19,7 +19,7 @@ import type { Endpoint } from '../sip/message.js';
 import { errText, type Logger } from '../util/log.js';
 import { syncDir } from '../util/atomic-write.js';
 import { pad } from '../util/time-format.js';
-import { isIpv6, MAX_UDP_PAYLOAD, pcapGlobalHeader, recordLength, writeRecord, type FrameInfo, type Role } from './pcap-writer.js';
+import { FlowFrame, MAX_UDP_PAYLOAD, pcapGlobalHeader, type Role } from './pcap-writer.js';
 
 export type { Role } from './pcap-writer.js';
 
@@ -88,6 +88,7 @@ export function defaultRecordingDir(appDir: string): string {
 }
 
 const CHUNK_BYTES = 16 * 1024;
+const MAX_FLOWS = 8;
 
 /**
  * Chunks shared by all recorders: a chunk goes back here once the write that
@@ -144,7 +145,9 @@ class PcapCallRecorder implements CallRecorder {
   };
   private lastDst = { address: '', port: -1 };
   private lastTo: Role | undefined;
-  private readonly frame: FrameInfo = { from: 'appliance', to: undefined, src: { address: '', port: 0 }, dst: { address: '', port: 0 }, timeMs: 0, ipId: 0 };
+  /** The flows seen so far (a bridged call has four: each leg, each way). */
+  private readonly flows: FlowFrame[] = [];
+  private flowsMade = 0;
 
   constructor(opts: CallRecorderOptions) {
     this.path = join(opts.dir, opts.name);
@@ -210,23 +213,28 @@ class PcapCallRecorder implements CallRecorder {
       this.dropSlow(len);
       return;
     }
-    const f = this.frame;
-    f.from = role;
-    f.to = to ?? this.receiverOf(role, src, dst);
-    f.src = src;
-    f.dst = dst;
-    f.timeMs = timeMs;
-    f.ipId = this.ipId++;
-    const need = recordLength(len, isIpv6(src.address) || isIpv6(dst.address));
+    const f = this.flow(role, to ?? this.receiverOf(role, src, dst), src, dst);
+    const need = f.recordLength(len);
     if (this.chunk.length - this.off < need) {
       if (this.off > 0) this.full.push(this.chunk.subarray(0, this.off));
       this.chunk = this.newChunk(need);
       this.off = 0;
     }
-    this.off = writeRecord(this.chunk, this.off, f, rtp);
+    this.off = f.write(this.chunk, this.off, timeMs, this.ipId++, rtp);
     this.buffered += need;
     this.stats.packets++;
     if (this.buffered >= this.maxBuffer) void this.flush();
+  }
+
+  /** The frame of a flow, built on its first packet; at most MAX_FLOWS kept (a hunt adds two flows per technician leg). */
+  private flow(from: Role, to: Role | undefined, src: Endpoint, dst: Endpoint): FlowFrame {
+    const flows = this.flows;
+    for (let i = 0; i < flows.length; i++) if (flows[i].is(from, to, src, dst)) return flows[i];
+    const f = new FlowFrame(from, to, { address: src.address, port: src.port }, { address: dst.address, port: dst.port });
+    if (flows.length < MAX_FLOWS) flows.push(f);
+    else flows[this.flowsMade % MAX_FLOWS] = f; // the oldest goes
+    this.flowsMade++;
+    return f;
   }
 
   /** Who receives a packet: the appliance for leg-sent packets, else whoever sends from `dst`. */

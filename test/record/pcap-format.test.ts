@@ -1,6 +1,6 @@
 /** Unit tests of the pure parts: pcap/pcapng framing, RTP parsing, timeline placement. */
 import t from 'tap';
-import { ipv4HeaderChecksum, ipv4ToInt, ipv6Bytes, isIpv6, pcapGlobalHeader, recordLength, writeRecord, type FrameInfo } from '../../src/record/pcap-writer.js';
+import { FlowFrame, ipv4HeaderChecksum, ipv4ToInt, ipv6Bytes, isIpv6, pcapGlobalHeader, recordLength, writeRecord, type FrameInfo } from '../../src/record/pcap-writer.js';
 import { readCapture } from '../../src/record/pcap-reader.js';
 import { decodeUdp, LINKTYPE } from '../../src/record/frame-decode.js';
 import { parseRtp, isEventOrNoise, payloadTypeName } from '../../src/record/rtp-packet.js';
@@ -44,6 +44,51 @@ t.test('a record carries µs time, role MACs, IPv4 with a valid checksum, UDP wi
   t.same(udp?.payload, rtp, 'the RTP bytes untouched');
   const unknown = readCapture(oneRecord({ from: 'appliance', to: undefined }, rtp)).packets[0].data;
   t.equal(unknown.toString('hex', 0, 12), '0200000000ff' + '020000000000', 'unknown receiver is ff');
+});
+
+/** RFC 1071: the one's-complement sum over data that includes its checksum is 0xffff. */
+function sumsToOnes(words: number[]): boolean {
+  let sum = words.reduce((a, b) => a + b, 0);
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return sum === 0xffff;
+}
+
+function words(b: Buffer, from: number, to: number): number[] {
+  const w: number[] = [];
+  for (let i = from; i < to; i += 2) w.push(i + 1 < to ? b.readUInt16BE(i) : b[i] << 8);
+  return w;
+}
+
+t.test('one flow frame writes any number of records: lengths, ids and checksums are per packet', async (t) => {
+  const v4 = new FlowFrame('technician', 'appliance', B, A);
+  const v6 = new FlowFrame('appliance', 'caller', { address: '2001:db8::7', port: 5004 }, { address: '10.0.0.9', port: 7078 });
+  const buf = Buffer.alloc(4096);
+  let bad = 0;
+  for (let i = 0; i < 400; i++) {
+    const len = 12 + ((i * 37) % 333); // odd and even lengths
+    const rtp = rtpPacket(8, i, i * 160, 9, Buffer.alloc(len - 12, i & 0xff));
+    const id = 0xfff0 + i; // wraps past 16 bits
+    for (const f of [v4, v6]) {
+      const end = f.write(buf, 0, 1_700_000_000_000 + i * 20, id, rtp);
+      const d = buf.subarray(16, end);
+      if (end !== f.recordLength(rtp.length) || buf.readUInt32LE(8) !== d.length || buf.readUInt32LE(12) !== d.length) bad++;
+      const udp = decodeUdp(LINKTYPE.ETHERNET, d);
+      if (!udp || !udp.payload.equals(rtp)) bad++;
+      if (f.v6) {
+        // pseudo-header (addresses, length, next header) + UDP header + payload
+        const ip = 14;
+        if (d.readUInt16BE(ip + 4) !== 8 + rtp.length) bad++;
+        if (!sumsToOnes([...words(d, ip + 8, ip + 40), 8 + rtp.length, 17, ...words(d, ip + 40, d.length)])) bad++;
+      } else {
+        if (d.readUInt16BE(16) !== 28 + rtp.length || d.readUInt16BE(18) !== (id & 0xffff)) bad++;
+        if (!sumsToOnes(words(d, 14, 34)) || ipv4HeaderChecksum(d, 14) !== d.readUInt16BE(24)) bad++;
+      }
+    }
+  }
+  t.equal(bad, 0, '800 records, every field and checksum right');
+  t.ok(v6.v6, 'one IPv6 end makes an IPv6 frame (the IPv4 one as ::ffff:)');
+  t.ok(v4.is('technician', 'appliance', { ...B }, { ...A }), 'a flow is found by value');
+  t.notOk(v4.is('technician', undefined, B, A), 'another receiver is another flow');
 });
 
 t.test('timestamps round into the next second when the fraction rounds up', async (t) => {

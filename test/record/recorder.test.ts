@@ -207,6 +207,34 @@ t.test('the receiver role is learned from where the legs send from', async (t) =
   t.same(macs, ['00>ff', '01>00', '02>00', '00>01', '00>02', '00>01']);
 });
 
+t.test('a long hunt (more flows than the recorder keeps frames for) frames every packet with its own endpoints', async (t) => {
+  const dir = tempDir(t);
+  const rec = createCallRecorder({ dir, name: 'hunt.pcap', logger: memoryLogger() });
+  const caller = { address: '127.0.0.1', port: 40000 };
+  const app = { address: '127.0.0.1', port: 30000 };
+  const want: string[] = [];
+  // 15 technician legs, each both ways, interleaved with the caller: 31 flows, revisited out of order
+  for (let round = 0; round < 3; round++) {
+    for (let i = 0; i < 15; i++) {
+      const leg = { address: `10.0.${round}.${i + 1}`, port: 5000 + 2 * i };
+      const mine = { address: '127.0.0.1', port: 31000 + 2 * i };
+      const seq = round * 100 + i;
+      rec.packet('caller', { ...caller }, app, rtpPacket(8, seq, 0, 1, Buffer.alloc(160 + i)), 1000 + seq);
+      rec.packet('technician', { ...leg }, mine, rtpPacket(8, seq, 0, 2, Buffer.alloc(160 + i)), 1000 + seq);
+      rec.packet('appliance', mine, { ...leg }, rtpPacket(8, seq, 0, 3, Buffer.alloc(160 + i)), 1000 + seq);
+      want.push(`127.0.0.1:40000>127.0.0.1:30000 01>00 ${172 + i}`);
+      want.push(`${leg.address}:${leg.port}>127.0.0.1:${mine.port} 02>00 ${172 + i}`);
+      want.push(`127.0.0.1:${mine.port}>${leg.address}:${leg.port} 00>02 ${172 + i}`);
+    }
+  }
+  await rec.close();
+  const got = readCapture(readFileSync(rec.path)).packets.map((p) => {
+    const u = decodeUdp(1, p.data);
+    return `${u?.srcAddr}:${u?.srcPort}>${u?.dstAddr}:${u?.dstPort} ${p.data.toString('hex', 11, 12)}>${p.data.toString('hex', 5, 6)} ${u?.payload.length}`;
+  });
+  t.same(got, want);
+});
+
 t.test('IPv6 endpoints are framed as IPv6 with a valid UDP checksum, and convert', async (t) => {
   const dir = tempDir(t);
   const rec = createCallRecorder({ dir, name: 'v6.pcap', logger: memoryLogger() });
