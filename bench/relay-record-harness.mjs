@@ -13,6 +13,7 @@
 // the "spread calls over worker threads" proposal; the appliance itself runs
 // one event loop).
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { createSocket } from 'node:dgram';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { PortPool } from '../src/media/port-pool.ts';
 import { RtpSession } from '../src/media/rtp-session.ts';
@@ -46,7 +47,8 @@ function tapFor(call, peer, inOnly) {
  * `spreadMs`, so that the recorders' 1 s flush timers are spread too (opened
  * all at once, every recorder would flush in the same tick).
  */
-async function openCalls({ first, count, genPorts, portMin, portMax, recDir, spreadMs, fsync, record, inOnly }) {
+async function openCalls({ first, count, genPorts, portMin, portMax, recDir, spreadMs, fsync, record, inOnly, floor }) {
+  if (floor) return openFloorCalls({ first, count, genPorts, portMin, portMax });
   const pool = new PortPool({ min: portMin, max: portMax, bindAddress: '127.0.0.1', log });
   const start = new Date();
   const t0 = performance.now();
@@ -60,6 +62,50 @@ async function openCalls({ first, count, genPorts, portMin, portMax, recDir, spr
     call.technician = new RtpSession(await pool.allocate(), media(genPorts[2 * i + 1]), { log, tap: record ? tapFor(call, 'technician', inOnly) : undefined });
     call.relay = new Relay(call.caller, call.technician).start();
     calls.push(call);
+  }
+  return calls;
+}
+
+/**
+ * --floor (diagnostic): the least a Node relay can do per packet, to tell
+ * Node's own per-datagram cost from ours: two sockets per call, each
+ * connect()ed to its generator endpoint, 'message' -> the other's send().
+ * No RTP check, no latching, no recording.
+ */
+async function openFloorCalls({ first, count, genPorts, portMin, portMax }) {
+  const bindTo = (port) =>
+    new Promise((resolve, reject) => {
+      const s = createSocket('udp4');
+      s.once('error', reject);
+      s.bind(port, '127.0.0.1', () => resolve(s));
+    });
+  const calls = [];
+  let port = portMin;
+  for (let i = first; i < first + count; i++) {
+    const legs = [];
+    for (const g of [genPorts[2 * i], genPorts[2 * i + 1]]) {
+      for (;; port += 2) {
+        if (port > portMax) throw new Error('floor: port range exhausted');
+        const s = await bindTo(port).catch(() => undefined);
+        if (!s) continue;
+        await new Promise((resolve) => s.connect(g, '127.0.0.1', resolve));
+        legs.push(s);
+        port += 2;
+        break;
+      }
+    }
+    const [a, b] = legs;
+    const stats = { aToB: 0, bToA: 0 };
+    a.on('message', (m) => {
+      stats.aToB++;
+      b.send(m);
+    });
+    b.on('message', (m) => {
+      stats.bToA++;
+      a.send(m);
+    });
+    const leg = (s) => ({ local: { port: s.address().port }, close: () => s.close(), stats: { dropped: 0 } });
+    calls.push({ caller: leg(a), technician: leg(b), relay: { stop() {}, stats } });
   }
   return calls;
 }

@@ -2,7 +2,7 @@
 //
 //   node bench/relay-record.mjs 100 300 500
 //   node bench/relay-record.mjs 300 --window=20 --warmup=3 --reps=2 [--workers=2] [--prof] [--no-direct] [--no-rtpengine] [--no-ticketline]
-//        [--nice=-10] [--no-fsync] [--no-record] [--record=in] [--spread=1] [--threads=2] [--src=/path/to/other/src]
+//        [--nice=-10] [--no-fsync] [--no-record] [--record=in] [--floor] [--spread=1] [--threads=2] [--src=/path/to/other/src]
 //
 // N simultaneous recorded calls, SIP-less. Each run has its own processes:
 //   - the load generator (bench/relay-record-gen.mjs): 2N endpoints on
@@ -17,6 +17,12 @@
 //                   with "record call: yes"), --num-threads = cores
 //       direct      no relay: the endpoints send to each other (the
 //                   generator's own latency, the baseline).
+// Diagnostics, each replacing the ticketline row's relay, to tell where its
+// CPU goes: --no-record (the relay alone), --no-fsync (recording without
+// the per-second fdatasync: rtpengine's durability), --record=in (each
+// relayed packet recorded once, as rtpengine does), --floor (a bare Node
+// dgram relay: connect()ed sockets, 'message' -> the other's send(), no
+// RTP check, no recording: what Node itself costs per datagram).
 // Runs alternate (ticketline, rtpengine, ticketline, rtpengine ...) at each N
 // so machine drift hits both. Both legs are PCMA: no transcoding, the payload
 // (which carries the send time) is forwarded untouched by both relays.
@@ -51,6 +57,8 @@ const opt = (name, dflt) => {
   return a ? Number(a.slice(name.length + 3)) : dflt;
 };
 const flag = (name) => process.argv.includes(`--${name}`);
+/** The row of the relay under test: ticketline's media path, or the bare dgram relay of --floor. */
+const tlName = flag('floor') ? 'node floor' : 'ticketline';
 const Ns = process.argv.slice(2).filter((x) => /^\d+$/.test(x)).map(Number);
 const cfg = {
   Ns: Ns.length ? Ns : [100, 300, 500],
@@ -64,6 +72,7 @@ const cfg = {
   fsync: !flag('no-fsync'),
   record: !flag('no-record'),
   inOnly: process.argv.includes('--record=in'),
+  floor: flag('floor'),
   threads: opt('threads', cpus().length),
   prof: flag('prof'),
   direct: !flag('no-direct'),
@@ -190,7 +199,7 @@ async function runTicketline(n, bundle, label) {
   const portMin = await freeRange(count);
   const execArgv = cfg.prof ? ['--cpu-prof', `--cpu-prof-dir=${join(here, '..', 'tmp', 'relay-record-prof')}`, `--cpu-prof-name=${label}.cpuprofile`] : [];
   const harness = track(fork(bundle, [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
-  harness.send({ setup: { calls: n, genPorts: ports, portMin, portMax: portMin + count - 1, recDir, workers: cfg.workers, spreadMs: cfg.spreadMs, fsync: cfg.fsync, record: cfg.record, inOnly: cfg.inOnly } });
+  harness.send({ setup: { calls: n, genPorts: ports, portMin, portMax: portMin + count - 1, recDir, workers: cfg.workers, spreadMs: cfg.spreadMs, fsync: cfg.fsync, record: cfg.record, inOnly: cfg.inOnly, floor: cfg.floor } });
   const relayPorts = (await next(harness, 'ports')).ports;
   const result = await measure(gen, relayPorts, harness.pid);
   harness.send('stop');
@@ -357,14 +366,14 @@ async function main() {
     console.log(`\n-- N = ${n} calls (${n * 100} packets/s into the relay)\n${header}`);
     if (cfg.direct) say(row('direct', n, await runDirect(n)));
     for (let rep = 0; rep < cfg.reps; rep++) {
-      if (cfg.ticketline) say(row('ticketline', n, await runTicketline(n, bundle, `tl-${n}-${rep}`)));
+      if (cfg.ticketline) say(row(tlName, n, await runTicketline(n, bundle, `tl-${n}-${rep}`)));
       if (cfg.rtpengine) say(row('rtpengine', n, await runRtpengine(n, `${n}-${rep}`)));
     }
     tables.push({ n, rows });
   }
   console.log(`\n== summary (mean of reps; max = max of reps; RSS = max)    total ${((Date.now() - t0) / 1000).toFixed(0)} s\n${header}`);
   for (const { rows } of tables) {
-    for (const name of ['direct', 'ticketline', 'rtpengine']) {
+    for (const name of ['direct', tlName, 'rtpengine']) {
       const s = summary(name, rows.filter((r) => r.name === name));
       if (s) console.log(line(s));
     }
