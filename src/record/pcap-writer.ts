@@ -168,7 +168,7 @@ export class FlowFrame {
 
   /** Bytes one record of an RTP packet of `rtpLength` takes. */
   recordLength(rtpLength: number): number {
-    return RECORD_HEADER_LEN + this.prefix.length + rtpLength;
+    return recordLength(rtpLength, this.v6);
   }
 
   /** Write one record at `off` (room guaranteed by the caller); returns the offset after it. */
