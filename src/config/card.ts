@@ -44,6 +44,8 @@ export interface CardConfig {
   proceedKey: string;
   /** How often the announcement plays before goodbye. */
   tries: number;
+  /** MaxWaiting.txt: calls at most in the waiting queue (not yet keyed); more get 486 (hotline/admission.ts). */
+  maxWaiting: number;
   smsProvider: SmsProviderName;
   /** National prefix put before each SMSNumber; '' when blank with the LOG provider. */
   smsPrefix: string;
@@ -77,7 +79,7 @@ export const PROMPT_FILES: Readonly<Prompts> = {
   error: 'error.wav',
 };
 
-export const DEFAULTS = { timeoutSec: 20, proceedKey: '1', tries: 3, provider: 'LOG', recording: '../TED_RECORDING', cfuName: 'TED_CFU' } as const;
+export const DEFAULTS = { timeoutSec: 20, proceedKey: '1', tries: 3, provider: 'LOG', recording: '../TED_RECORDING', cfuName: 'TED_CFU', maxWaiting: 10 } as const;
 
 /** Read and validate the card in `dir` (the TicketSMS folder). */
 export async function loadCard(dir: string): Promise<{ config?: CardConfig; problems: Problem[] }> {
@@ -103,7 +105,7 @@ export async function loadCard(dir: string): Promise<{ config?: CardConfig; prob
     return { problems: r.problems };
   }
   const config: CardConfig = {
-    dir: root, xmlNumber, proceedKey: app.proceedKey, tries: app.tries, smsProvider, smsPrefix, cfuName, cfuTarget, first,
+    dir: root, xmlNumber, proceedKey: app.proceedKey, tries: app.tries, maxWaiting: app.maxWaiting, smsProvider, smsPrefix, cfuName, cfuTarget, first,
     timeoutSec: app.timeoutSec, technicians, pbx, prompts, ...dirs,
   };
   if (smsSettingsStamp) config.smsSettingsStamp = smsSettingsStamp;
@@ -127,7 +129,11 @@ async function readAppFiles(r: TxtReader) {
   const proceedKey = await r.optional('ProceedKey.txt', parseKey, DEFAULTS.proceedKey);
   // Tries.txt: announcement plays before goodbye when no key is pressed.
   const tries = await r.optional('Tries.txt', (v) => parseInteger(v, 1, 10, 'how often the announcement plays'), DEFAULTS.tries);
-  return { xmlNumber, smsProvider, smsPrefix, cfuName, first, timeoutSec, proceedKey, tries };
+  // MaxWaiting.txt: callers at most in the waiting queue at once (issue 16). Default 10: a small
+  // company's hotline rarely has more than a few callers at once, even in a real outage; a flood
+  // then holds at most 10 RTP ports and the memory of 10 calls.
+  const maxWaiting = await r.optional('MaxWaiting.txt', (v) => parseInteger(v, 1, 200, 'how many callers may wait for the proceed key at once'), DEFAULTS.maxWaiting);
+  return { xmlNumber, smsProvider, smsPrefix, cfuName, first, timeoutSec, proceedKey, tries, maxWaiting };
 }
 
 async function readPbx(r: TxtReader): Promise<PbxConfig | undefined> {

@@ -44,7 +44,8 @@ export class CallerLeg {
   static async answer(inv: IncomingInvite, config: CardConfig, svc: HotlineServices, log: Logger): Promise<CallerLeg | undefined> {
     let sock: RtpSocket;
     try {
-      sock = await svc.pool.allocate();
+      // not keyed yet: the reserve is for the technician legs of callers who pressed the key
+      sock = await svc.pool.allocate('waiting');
     } catch (e) {
       log.error(`no RTP port for the caller: ${errText(e)}; answering 503`);
       inv.respond(503, 'No Media Port Free');

@@ -5,18 +5,29 @@
  * - <XMLnumber>: the waiting queue, then the emergency call.
  * - <XMLnumber>*21 / *21*<ext> / #21: CFU by phone.
  * - Anything else: 404.
+ * - Calls not yet keyed (waiting queue, CFU) are capped (admission.ts):
+ *   over a cap, 486 at once. RFC 3261 §21.4.24 486 Busy Here refuses this
+ *   one call ("not willing or able to take additional calls"); a 503
+ *   (§21.5.4) tells the PBX to send nothing more to us for Retry-After, or
+ *   to try another server, which would turn a flood into refusing the real
+ *   callers too.
+ * - RTP ports are reserved for the technician legs of keyed calls
+ *   (port-pool.ts), sized from the card (admission.ts reservedPorts).
  */
 import type { CardConfig } from '../config/card.js';
 import { isAllowed } from '../config/ip-allow.js';
 import type { IncomingInvite } from '../sip/ua-incoming.js';
 import { RateLimitedLog } from '../sip/rate-log.js';
+import { sanitizeNumber, ANONYMOUS } from '../tickets/ticket-name.js';
 import { errText, type Logger } from '../util/log.js';
+import { Admission, MAX_WAITING_PER_CALLER, reservedPorts, type WaitingSlot } from './admission.js';
+import { callerNumber } from './caller-id.js';
 import { CallerLeg } from './caller-leg.js';
 import { handleCfu } from './cfu-call.js';
 import { EmergencyCall } from './emergency-call.js';
 import { parseDialled } from './feature-code.js';
 import type { HotlineServices } from './services.js';
-import { waitForProceed } from './waiting-queue.js';
+import { waitForProceed, type QueueOutcome } from './waiting-queue.js';
 
 export interface HotlineOptions {
   /** The card as it is now (undefined while it has never been usable). */
@@ -30,12 +41,24 @@ export class Hotline {
   private seq = 0;
   /** Refusals are what a scanner triggers at will: at most one line a second, the rest counted. */
   private readonly refusals: RateLimitedLog;
+  /** 486s for a full waiting queue: a flood's own line, not drowned by (nor drowning) the 403s of scanners. */
+  private readonly busy: RateLimitedLog;
+  private readonly admission = new Admission();
+  /** The card the port reserve was last sized for. */
+  private sizedFor: CardConfig | undefined;
 
   constructor(
     private readonly svc: HotlineServices,
     private readonly opts: HotlineOptions,
   ) {
     this.refusals = new RateLimitedLog(svc.logger);
+    this.busy = new RateLimitedLog(svc.logger);
+    this.sizeReserve(opts.config());
+  }
+
+  /** Calls that hold a place in the waiting queue (not yet keyed). */
+  get waiting(): number {
+    return this.admission.count;
   }
 
   /** Calls in progress (waiting queue, hunt, CFU). */
@@ -62,19 +85,60 @@ export class Hotline {
       inv.respond(404, 'Not Found');
       return;
     }
+    this.sizeReserve(config);
+    const slot = this.admit(inv, config, src);
+    if (!slot) return;
     const log = this.svc.logger.child(`call ${++this.seq}`);
     const work =
-      dialled.kind === 'emergency' ? this.emergency(inv, config, log) : handleCfu(inv, dialled, config, this.svc, this.opts.reload, log);
-    const tracked = work.catch((e: unknown) => log.error(`call failed: ${errText(e)}`));
+      dialled.kind === 'emergency' ? this.emergency(inv, config, log, slot) : handleCfu(inv, dialled, config, this.svc, this.opts.reload, log);
+    // the place is given back when the call is keyed (emergency) or, at the latest, over
+    const tracked = work.catch((e: unknown) => log.error(`call failed: ${errText(e)}`)).finally(() => slot.leave());
     this.calls.add(tracked);
     void tracked.finally(() => this.calls.delete(tracked));
   }
 
-  private async emergency(inv: IncomingInvite, config: CardConfig, log: Logger): Promise<void> {
-    const leg = await CallerLeg.answer(inv, config, this.svc, log);
-    if (!leg) return;
-    log.info(`answered ${leg.number}: announcement`);
-    const outcome = await waitForProceed(leg, config, this.svc, log);
+  /** A place in the waiting queue, or 486 at once (one rate-limited line). */
+  private admit(inv: IncomingInvite, config: CardConfig, src: string): WaitingSlot | undefined {
+    const raw = sanitizeNumber(callerNumber(inv.request));
+    const number = raw === ANONYMOUS ? undefined : raw;
+    const r = this.admission.enter(inv.source.address, number, config.maxWaiting);
+    if (r.ok) return r;
+    const why =
+      r.cap === 'total'
+        ? `${r.limit} callers already wait for the proceed key (MaxWaiting.txt)`
+        : `${number ?? ANONYMOUS} already has ${r.limit} calls waiting for the proceed key`;
+    this.busy.warn(`INVITE from ${src} (caller ${number ?? ANONYMOUS}) refused with 486: ${why}`);
+    inv.respond(486, 'Busy Here');
+    return undefined;
+  }
+
+  /** Keep the RTP ports the card's keyed calls need (sized again when the card changes); logs what it reserved. */
+  private sizeReserve(config: CardConfig | undefined): void {
+    if (!config || config === this.sizedFor) return;
+    this.sizedFor = config;
+    const want = reservedPorts(config);
+    const before = this.svc.pool.reserved;
+    const got = this.svc.pool.setReserved(want.ports);
+    if (got === before && before !== 0) return;
+    const clamp = got < want.ports ? `, cut to half of the pool's ${this.svc.pool.capacity} (pbx.ini [rtp] ports is small)` : '';
+    this.svc.logger.info(
+      `RTP: ${got} of ${this.svc.pool.capacity} ports reserved for the technician legs of calls that pressed the proceed key ` +
+        `(${want.legsPerHop} leg(s) per hop x ${want.calls} calls${clamp}); at most ${config.maxWaiting} callers wait for the key, ${MAX_WAITING_PER_CALLER} per caller`,
+    );
+  }
+
+  private async emergency(inv: IncomingInvite, config: CardConfig, log: Logger, slot: WaitingSlot): Promise<void> {
+    let leg: CallerLeg | undefined;
+    let outcome: QueueOutcome | undefined;
+    try {
+      leg = await CallerLeg.answer(inv, config, this.svc, log);
+      if (!leg) return;
+      log.info(`answered ${leg.number}: announcement`);
+      outcome = await waitForProceed(leg, config, this.svc, log);
+    } finally {
+      // keyed (or gone): the call no longer counts against MaxWaiting
+      slot.leave();
+    }
     if (outcome === 'caller-gone') {
       log.info('caller hung up in the waiting queue: no ticket');
       leg.close();

@@ -64,9 +64,11 @@ export class TechnicianLeg extends EventEmitter<TechnicianLegEvents> {
   /** Send the INVITE. Failures (no port, transport) come back as 'failed', never as a throw. */
   async start(): Promise<void> {
     try {
-      this.sock = await this.svc.pool.allocate();
+      // keyed: may take the ports reserved for the hunt (port-pool.ts)
+      this.sock = await this.svc.pool.allocate('keyed');
     } catch (e) {
-      this.fail('unreachable', `no RTP port: ${errText(e)}`);
+      // no INVITE was sent: the phone was not rung
+      this.fail('unreachable', `not rung, no RTP port: ${errText(e)}`);
       return;
     }
     // cancelled or closed while the port was being bound: give it back, send nothing

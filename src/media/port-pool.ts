@@ -6,17 +6,35 @@
  * round-robin, so a just-released port is reused last (stray packets of
  * the previous call do not reach the next one). A port busy in another
  * process (EADDRINUSE) is skipped and retried on later rounds.
+ *
+ * Reserve (issue 16): `reserved` ports of the pool are for 'keyed' use, the
+ * technician legs of callers who pressed the proceed key. Keyed legs take
+ * any free port, and the ports they hold count against the reserve first; a
+ * caller still in the waiting queue ('waiting') gets a port only while more
+ * are free than the part of the reserve not yet held by keyed legs. So a
+ * flood of callers who never press a key cannot leave a keyed emergency
+ * call without a port to ring its technicians.
  */
 import { createSocket, type Socket } from 'node:dgram';
 import type { Logger } from '../util/log.js';
 import { errText } from '../util/log.js';
 
 export class PoolExhaustedError extends Error {
-  constructor(min: number, max: number) {
-    super(`RTP port pool ${min}-${max} exhausted: every even port is in use`);
+  constructor(min: number, max: number, reserved = 0) {
+    super(
+      reserved > 0
+        ? `RTP port pool ${min}-${max}: no port free outside the ${reserved} reserved for calls that pressed the proceed key`
+        : `RTP port pool ${min}-${max} exhausted: every even port is in use`,
+    );
     this.name = 'PoolExhaustedError';
   }
 }
+
+/**
+ * Who asks for a port: 'waiting' is a caller who has not pressed the proceed
+ * key (may not take the reserve); 'keyed' is a leg of a call that has (may).
+ */
+export type PortUse = 'waiting' | 'keyed';
 
 /** A bound UDP socket on a pool port. `close()` is idempotent and returns the port. */
 export interface RtpSocket {
@@ -37,7 +55,10 @@ export interface PortPoolOptions {
 
 export class PortPool {
   private readonly free: number[] = [];
-  private readonly used = new Set<number>();
+  /** Port -> what it was taken for. */
+  private readonly used = new Map<number, PortUse>();
+  private keyedInUse = 0;
+  private reserve = 0;
   readonly min: number;
   readonly max: number;
 
@@ -60,18 +81,38 @@ export class PortPool {
     return this.free.length + this.used.size;
   }
 
-  /** Bind a socket on the next free even port; rejects with PoolExhaustedError when none can be bound. */
-  async allocate(): Promise<RtpSocket> {
+  /** Ports kept back for 'keyed' use. */
+  get reserved(): number {
+    return this.reserve;
+  }
+
+  /**
+   * Keep `n` free ports for 'keyed' use (clamped to 0..capacity/2, so the
+   * waiting queue always has ports too); returns the number actually reserved.
+   */
+  setReserved(n: number): number {
+    const max = Math.floor(this.capacity / 2);
+    this.reserve = Number.isFinite(n) ? Math.max(0, Math.min(max, Math.floor(n))) : 0;
+    return this.reserve;
+  }
+
+  /**
+   * Bind a socket on the next free even port; rejects with PoolExhaustedError
+   * when none can be bound, or for 'waiting' use when only the reserve is left.
+   */
+  async allocate(use: PortUse = 'keyed'): Promise<RtpSocket> {
+    const keep = use === 'waiting' ? Math.max(0, this.reserve - this.keyedInUse) : 0;
+    if (this.free.length <= keep) throw new PoolExhaustedError(this.min, this.max, keep);
     const tries = this.free.length;
-    for (let i = 0; i < tries; i++) {
+    for (let i = 0; i < tries && this.free.length > keep; i++) {
       const port = this.free.shift();
       if (port === undefined) break;
-      this.used.add(port);
+      this.take(port, use);
       const socket = await this.bind(port);
       if (socket) return this.wrap(socket, port);
       this.release(port);
     }
-    throw new PoolExhaustedError(this.min, this.max);
+    throw new PoolExhaustedError(this.min, this.max, keep);
   }
 
   private bind(port: number): Promise<Socket | undefined> {
@@ -124,8 +165,16 @@ export class PortPool {
     };
   }
 
+  private take(port: number, use: PortUse): void {
+    this.used.set(port, use);
+    if (use === 'keyed') this.keyedInUse++;
+  }
+
   private release(port: number): void {
-    if (!this.used.delete(port)) return;
+    const use = this.used.get(port);
+    if (use === undefined) return;
+    this.used.delete(port);
+    if (use === 'keyed') this.keyedInUse--;
     this.free.push(port);
   }
 }

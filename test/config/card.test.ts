@@ -13,6 +13,7 @@ t.test('the example card loads with zero problems', async (t) => {
   t.equal(config.xmlNumber, '799');
   t.equal(config.proceedKey, '1');
   t.equal(config.tries, 3);
+  t.equal(config.maxWaiting, 10);
   t.equal(config.smsProvider, 'LOG');
   t.equal(config.smsPrefix, '39');
   t.equal(config.cfuName, 'TED_CFU');
@@ -63,6 +64,8 @@ const BROKEN: [string, string | undefined, RegExp, boolean][] = [
   ['First.txt', '', /is blank: should hold an extension/, false],
   ['Timeout.txt', '2', /should hold seconds to ring .* from 5 to 600/, true],
   ['Tries.txt', '0', /from 1 to 10/, true],
+  ['MaxWaiting.txt', '0', /"0" is not valid: should hold how many callers may wait for the proceed key at once \(a whole number from 1 to 200\)/, true],
+  ['MaxWaiting.txt', 'ten', /"ten" is not valid: .*from 1 to 200/, true],
   ['ProceedKey.txt', '12', /one key: 0-9, \* or #/, true],
   ['Recording.txt', 'a\u0001b', /should hold a folder path/, false],
   ['731/Next.txt', '999', /names 999, which is not a technician/, true],
@@ -135,13 +138,14 @@ t.test('a provider other than LOG needs SMSprefix.txt', async (t) => {
 
 t.test('defaults when the optional files are missing', async (t) => {
   const card = tempCard(t);
-  for (const f of ['SMSProvider.txt', 'Timeout.txt', 'ProceedKey.txt', 'Tries.txt', 'CFU.txt', 'TED_CFU']) card.remove(f);
+  for (const f of ['SMSProvider.txt', 'Timeout.txt', 'ProceedKey.txt', 'Tries.txt', 'MaxWaiting.txt', 'CFU.txt', 'TED_CFU']) card.remove(f);
   const { config, problems } = await loadCard(card.dir);
   t.same(problems, []);
   t.equal(config?.smsProvider, 'LOG');
   t.equal(config?.timeoutSec, 20);
   t.equal(config?.proceedKey, '1');
   t.equal(config?.tries, 3);
+  t.equal(config?.maxWaiting, 10, 'MaxWaiting.txt missing: 10');
   t.equal(config?.cfuName, 'TED_CFU');
   t.equal(config?.cfuTarget, undefined);
   card.write('Recording.txt', '/var/rec\n');

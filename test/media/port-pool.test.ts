@@ -92,3 +92,43 @@ t.test('ECONNREFUSED (ICMP on a connected socket) does not close the socket', as
   s.close();
   t.equal(pool.inUse, 0);
 });
+
+t.test('reserve: waiting callers never take the reserved ports; keyed legs may', async (t) => {
+  const base = await freeBlock(12, 2);
+  const log = memoryLogger();
+  const pool = new PortPool({ min: base, max: base + 11, bindAddress: '127.0.0.1', log });
+  t.equal(pool.capacity, 6);
+  t.equal(pool.setReserved(2), 2);
+  t.equal(pool.reserved, 2);
+  const waiting = [];
+  for (let i = 0; i < 4; i++) waiting.push(await pool.allocate('waiting'));
+  await t.rejects(pool.allocate('waiting'), { name: 'PoolExhaustedError', message: /no port free outside the 2 reserved for calls that pressed the proceed key/ });
+  t.equal(pool.inUse, 4, 'the refused allocation held nothing');
+  const keyed = [await pool.allocate('keyed'), await pool.allocate('keyed')];
+  await t.rejects(pool.allocate('keyed'), /exhausted: every even port is in use/);
+  waiting[0].close();
+  const w = await pool.allocate('waiting'); // the keyed legs hold the whole reserve: a port freed now is outside it
+  keyed[0].close();
+  await t.rejects(pool.allocate('waiting'), PoolExhaustedError, 'a port the keyed legs gave back is the reserve again');
+  const k = await pool.allocate('keyed');
+  for (const s of [...waiting, ...keyed, w, k]) s.close();
+  t.equal(pool.inUse, 0);
+});
+
+t.test('reserve: concurrent waiting allocations cannot overrun it', async (t) => {
+  const base = await freeBlock(12, 2);
+  const pool = new PortPool({ min: base, max: base + 11, bindAddress: '127.0.0.1', log: memoryLogger() });
+  pool.setReserved(3);
+  const got = await Promise.allSettled(Array.from({ length: 6 }, () => pool.allocate('waiting')));
+  t.equal(got.filter((r) => r.status === 'fulfilled').length, 3);
+  for (const r of got) if (r.status === 'fulfilled') r.value.close();
+});
+
+t.test('reserve: clamped to half the pool, so the waiting queue always has ports', async (t) => {
+  const base = await freeBlock(8, 2);
+  const pool = new PortPool({ min: base, max: base + 7, bindAddress: '127.0.0.1', log: memoryLogger() });
+  t.equal(pool.setReserved(8), 2);
+  t.equal(pool.setReserved(-1), 0);
+  t.equal(pool.setReserved(Number.NaN), 0);
+  t.equal(pool.setReserved(1), 1);
+});
