@@ -324,3 +324,53 @@ export function scenarioFile(name: string, xml: string): string {
   writeFileSync(p, xml);
   return p;
 }
+
+/**
+ * One call of a flood (issue 16): dials, never presses a key, hangs up
+ * `holdMs` after the answer; a call refused (486/503) is ACKed (the ACK of
+ * a non-2xx carries the INVITE's Via, RFC 3261 §17.1.1.3) and counted in
+ * SIPp's screen under its status.
+ */
+export function floodCallerScenario(o: { from: string; holdMs: number }): string {
+  const refused = (status: number): string => `<recv response="${status}" optional="true" next="refused"/>`;
+  return `${HEAD}<scenario name="flood caller">
+  <send retrans="500"><![CDATA[
+INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: "flood" <sip:${o.from}@[local_ip]:[local_port]>;tag=[pid]SIPpTag09[call_number]
+To: <sip:[service]@[remote_ip]:[remote_port]>
+Call-ID: [call_id]
+CSeq: 1 INVITE
+Contact: <sip:${o.from}@[local_ip]:[local_port]>
+Max-Forwards: 70
+Content-Type: application/sdp
+Content-Length: [len]
+
+${SDP}
+]]></send>
+  <recv response="100" optional="true"/>
+  <recv response="180" optional="true"/>
+  <recv response="183" optional="true"/>
+  ${refused(486)}
+  ${refused(503)}
+  <recv response="200" rrs="true"/>
+  ${callerRequest('ACK', o.from, 1)}
+  <pause milliseconds="${o.holdMs}"/>
+  ${callerRequest('BYE', o.from, 2)}
+  <recv response="200"/>
+  <nop next="done"/>
+  <label id="refused"/>
+  <send><![CDATA[
+ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+[last_Via:]
+From: "flood" <sip:${o.from}@[local_ip]:[local_port]>;tag=[pid]SIPpTag09[call_number]
+[last_To:]
+Call-ID: [call_id]
+CSeq: 1 ACK
+Max-Forwards: 70
+Content-Length: 0
+]]></send>
+  <label id="done"/>
+</scenario>
+`;
+}
