@@ -40,14 +40,22 @@ export class CallerLeg {
    * Answer the INVITE with our SDP (RFC 3264): 488 when no codec is common,
    * 503 when no RTP port is free. Resolves once the ACK came; undefined when
    * the call could not be answered (already responded and logged).
+   * `noPortLog`: where "no port" goes; a flood repeats it at will, so the
+   * hotline passes a rate-limited log (sip/rate-log.ts).
    */
-  static async answer(inv: IncomingInvite, config: CardConfig, svc: HotlineServices, log: Logger): Promise<CallerLeg | undefined> {
+  static async answer(
+    inv: IncomingInvite,
+    config: CardConfig,
+    svc: HotlineServices,
+    log: Logger,
+    noPortLog: Pick<Logger, 'error'> = log,
+  ): Promise<CallerLeg | undefined> {
     let sock: RtpSocket;
     try {
       // not keyed yet: the reserve is for the technician legs of callers who pressed the key
       sock = await svc.pool.allocate('waiting');
     } catch (e) {
-      log.error(`no RTP port for the caller: ${errText(e)}; answering 503`);
+      noPortLog.error(`no RTP port for the caller ${sanitizeNumber(callerNumber(inv.request))}: ${errText(e)}; answering 503`);
       inv.respond(503, 'No Media Port Free');
       return undefined;
     }

@@ -43,6 +43,8 @@ export class Hotline {
   private readonly refusals: RateLimitedLog;
   /** 486s for a full waiting queue: a flood's own line, not drowned by (nor drowning) the 403s of scanners. */
   private readonly busy: RateLimitedLog;
+  /** Waiting callers refused for want of an unreserved RTP port (pbx.ini [rtp] ports small for MaxWaiting.txt). */
+  private readonly noPort: RateLimitedLog;
   private readonly admission = new Admission();
   /** The card the port reserve was last sized for. */
   private sizedFor: CardConfig | undefined;
@@ -53,6 +55,7 @@ export class Hotline {
   ) {
     this.refusals = new RateLimitedLog(svc.logger);
     this.busy = new RateLimitedLog(svc.logger);
+    this.noPort = new RateLimitedLog(svc.logger);
     this.sizeReserve(opts.config());
   }
 
@@ -131,7 +134,7 @@ export class Hotline {
     let leg: CallerLeg | undefined;
     let outcome: QueueOutcome | undefined;
     try {
-      leg = await CallerLeg.answer(inv, config, this.svc, log);
+      leg = await CallerLeg.answer(inv, config, this.svc, log, this.noPort);
       if (!leg) return;
       log.info(`answered ${leg.number}: announcement`);
       outcome = await waitForProceed(leg, config, this.svc, log);

@@ -327,9 +327,10 @@ export function scenarioFile(name: string, xml: string): string {
 
 /**
  * One call of a flood (issue 16): dials, never presses a key, hangs up
- * `holdMs` after the answer; a call refused (486/503) is ACKed (the ACK of
- * a non-2xx carries the INVITE's Via, RFC 3261 §17.1.1.3) and counted in
- * SIPp's screen under its status.
+ * `holdMs` after the answer; a call refused (486, 503, or the 500 a proxy
+ * makes of a 503, RFC 3261 §16.7 step 6) is ACKed (the ACK of a non-2xx
+ * carries the INVITE's Via, §17.1.1.3) and counted in SIPp's screen under
+ * its status. `from` may hold SIPp keywords ([call_number]: one number a call).
  */
 export function floodCallerScenario(o: { from: string; holdMs: number }): string {
   const refused = (status: number): string => `<recv response="${status}" optional="true" next="refused"/>`;
@@ -352,6 +353,7 @@ ${SDP}
   <recv response="180" optional="true"/>
   <recv response="183" optional="true"/>
   ${refused(486)}
+  ${refused(500)}
   ${refused(503)}
   <recv response="200" rrs="true"/>
   ${callerRequest('ACK', o.from, 1)}
