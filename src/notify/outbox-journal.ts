@@ -57,6 +57,8 @@ export class OutboxJournal {
   private readonly stale = new Set<string>();
   private readonly chains = new Map<string, Promise<void>>();
   private listed = false;
+  /** The folder did not exist at the last listing (so it held nothing). */
+  private absent = false;
   private failing: { since: number; lastLog: number; count: number } | undefined;
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
@@ -75,7 +77,7 @@ export class OutboxJournal {
       this.listed = true;
       return l;
     } catch (e) {
-      const absent = (e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'EROFS';
+      const absent = this.absent;
       this.cardFailed(`cannot open ${this.o.dir}: ${errText(e)}`);
       this.arm();
       // an absent folder holds nothing, so numbering from 1 cannot collide
@@ -85,10 +87,12 @@ export class OutboxJournal {
 
   private async list(): Promise<Listing> {
     let names: string[];
+    this.absent = false;
     try {
       names = await readdir(this.o.dir);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      this.absent = true;
       await mkdir(this.o.dir, { recursive: true, mode: 0o700 });
       names = [];
     }
