@@ -22,7 +22,7 @@ import { SipTransport } from './sip/transport.js';
 import { UserAgent } from './sip/ua.js';
 import { TicketCounter } from './tickets/counter.js';
 import { TicketLog } from './tickets/ticket-log.js';
-import { probeCard } from './util/card-probe.js';
+import { probeCard, whenWritable } from './util/card-probe.js';
 import { localAddressFor } from './util/local-address.js';
 import { createLogger, errText, type Level, type Logger } from './util/log.js';
 
@@ -110,6 +110,14 @@ async function run(cardDir: string, log: Logger): Promise<void> {
     backoff: { firstMs: 15_000, maxMs: 600_000, maxAgeMs: 3 * 24 * 3_600_000 },
   });
   await Promise.all([outbox.start(), imOutbox.start()]);
+  // messages that waited on a used read-only card go out as soon as it is writable, not after their backoff
+  const stopProbe = card.writable
+    ? () => undefined
+    : whenWritable(cardDir, 5000, () => {
+        log.info(`card ${cardDir} is writable again`);
+        outbox.retryNow();
+        imOutbox.retryNow();
+      });
   const prompts = new PromptCache(log.child('prompt'));
 
   const svc: HotlineServices = {
@@ -158,6 +166,7 @@ async function run(cardDir: string, log: Logger): Promise<void> {
     stopping = true;
     log.info(`${sig}: stopping (${hotline.active} call(s) in progress are ended)`);
     watcher.stop();
+    stopProbe();
     // un-REGISTER, but a PBX that is gone must not hold the shutdown for Timer F (32 s)
     await Promise.race([registration?.stop().catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
     await ua.stop();

@@ -31,3 +31,27 @@ export async function probeCard(dir: string): Promise<CardState> {
     return { writable: false, why: `${what} (${errText(e)})` };
   }
 }
+
+/**
+ * Probe `dir` every `everyMs` until it can be written, then call `onWritable`
+ * once. Returns a function that stops the probing (for a clean stop).
+ */
+export function whenWritable(dir: string, everyMs: number, onWritable: () => void): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const again = (): void => {
+    timer = setTimeout(() => {
+      void probeCard(dir).then((s) => {
+        if (stopped) return;
+        if (s.writable) onWritable();
+        else again();
+      });
+    }, everyMs);
+    timer.unref();
+  };
+  again();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
+}

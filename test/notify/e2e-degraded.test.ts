@@ -19,6 +19,8 @@ import { startKamailio } from '../lab/kamailio.js';
 import { freePort } from '../lab/ports.js';
 import { stopAll, until } from '../lab/proc.js';
 import { registerContact } from '../lab/register.js';
+import { serializeEntry } from '../../src/notify/outbox-file.js';
+import { smsChannel } from '../../src/notify/outbox-channel.js';
 import { caller, imOf, outcome, technician } from '../hotline/e2e-helpers.js';
 
 t.teardown(stopAll);
@@ -87,6 +89,29 @@ t.test('(a) a fresh card read-only at boot: the call rings and bridges, the SMS 
   t.equal(sms.length, 1, 'exactly one SMS');
   t.match(sms[0], new RegExp(`393331111111 ${im?.text ?? '-'}$`), 'the same text as the IM');
   t.match(app.proc.output(), /card writable again/);
+  // what the other layers said on the read-only card (tickets, recording: issue 15's other parts)
+  for (const l of app.proc.output().split('\n').filter((x) => / (ERROR|WARN) /.test(x))) t.comment(l.slice(25, 250));
+});
+
+t.test('(a) a used card read-only at boot: the SMS waiting on it and the new one both go out once it is writable, in order', root, async (t) => {
+  const card = tmpfsCard(t);
+  const pbx = await startKamailio();
+  const waiting = serializeEntry(smsChannel(() => undefined), { createdAt: Date.now() - 60_000, payload: { to: '393339999999', text: 'from_the_last_run' } });
+  const app = await startAppliance({ ...base(pbx.port), root: card.mnt, files: { 'Outbox/0000000041.json': waiting }, beforeLaunch: () => remount(card.mnt, 'ro') });
+  card.own(app);
+  t.match(app.proc.output(), /resuming 1 SMS waiting/);
+  const tech = await technician(pbx.port, '731', { kind: 'answer', afterMs: 300, hangupAfterMs: 1000 }, true);
+  const call = await caller(pbx.port, { digits: '1' });
+  t.equal(outcome(await call.result(60000)), 'released-by-appliance');
+  const im = imOf(await tech.result(60000));
+  await until(() => /0000000042: SMS to 393331111111 queued in memory/.test(app.proc.output()), 'the new SMS kept in memory, numbered after the waiting one');
+  remount(card.mnt, 'rw');
+  await until(() => app.smsLog().length >= 2 && app.outbox().length === 0, 'both SMS in SMS.log and the outbox empty', 30000);
+  const sms = app.smsLog();
+  t.equal(sms.length, 2, 'each exactly once');
+  t.match(sms[0], /393339999999 from_the_last_run$/);
+  t.match(sms[1], new RegExp(`393331111111 ${im?.text ?? '-'}$`));
+  t.match(app.proc.output(), /is writable again/);
 });
 
 t.test('(b) the card fills up mid-call: the SMS is kept and delivered once space is freed', root, async (t) => {
