@@ -165,9 +165,9 @@ export class OutboxJournal {
     });
   }
 
-  /** Messages waiting for the card. */
-  keptCount(): number {
-    return this.kept.size;
+  /** Names of the messages waiting for the card. */
+  keptNames(): string[] {
+    return [...this.kept.keys()];
   }
 
   /** Stop the tick; waits for the card operations in progress. */

@@ -200,7 +200,7 @@ export class Outbox<P = Sms> extends EventEmitter<OutboxEvents> {
 
   /** Messages waiting in memory for the card. */
   keptInMemory(): number {
-    return this.journal.keptCount();
+    return this.journal.keptNames().length;
   }
 
   /** Stop trying; waits for a try in progress (bounded by the provider's timeout) and the card writes. */
@@ -211,6 +211,8 @@ export class Outbox<P = Sms> extends EventEmitter<OutboxEvents> {
     await this.draining;
     await this.writes;
     await this.journal.close();
+    const lost = this.journal.keptNames();
+    if (lost.length > 0) this.log.error(`${lost.length} ${this.what} kept in memory never reached the card, lost with this stop: ${lost.map(idOf).join(', ')}`);
     this.started = false;
   }
 

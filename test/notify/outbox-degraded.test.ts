@@ -128,6 +128,17 @@ t.test('memory is bounded: past maxKept an SMS is refused with a clear error', r
   await until(() => jsonFiles(dir).length === 3, 'the three kept written');
 });
 
+t.test('a stop while messages are only in memory says which ones are lost', root, async (t) => {
+  const mnt = tmpfs(t);
+  const r = smsRig(t, join(mnt, 'Outbox'), () => undefined);
+  await r.outbox.start();
+  remount(mnt, 'ro');
+  const id = await r.outbox.enqueue(sms(1));
+  await r.outbox.stop();
+  t.match(r.log.lines.join('\n'), new RegExp(`1 SMS kept in memory never reached the card, lost with this stop: ${id}`));
+  remount(mnt, 'rw');
+});
+
 t.test('IM status table: 2xx done; 408, 480, 486, 5xx retry; 404 and the rest final', async (t) => {
   const table: Array<[number, string]> = [
     [200, 'accepted'], [202, 'accepted'], [408, 'retry'], [480, 'retry'], [486, 'retry'], [500, 'retry'], [503, 'retry'],
