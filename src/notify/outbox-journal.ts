@@ -59,6 +59,8 @@ export class OutboxJournal {
   private listed = false;
   /** The folder did not exist at the last listing (so it held nothing). */
   private absent = false;
+  /** What a late first listing found, until the outbox is told. */
+  private found: string[] | undefined;
   private failing: { since: number; lastLog: number; count: number } | undefined;
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
@@ -210,10 +212,9 @@ export class OutboxJournal {
 
   /** One retry of the card: list it if that never worked, write what is kept (in order), remove what is stale. */
   private async tick(): Promise<void> {
-    let found: string[] | undefined;
     try {
       if (!this.listed) {
-        found = (await this.list()).names;
+        this.found = (await this.list()).names;
         this.listed = true;
       }
       for (const [name, text] of [...this.kept]) {
@@ -230,6 +231,8 @@ export class OutboxJournal {
     if (!this.listed || this.kept.size > 0 || this.stale.size > 0) return this.arm();
     if (this.failing) {
       this.cardOk();
+      const found = this.found;
+      this.found = undefined;
       this.o.onRecovered?.(found);
     }
   }

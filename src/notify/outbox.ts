@@ -186,11 +186,9 @@ export class Outbox<P = Sms> extends EventEmitter<OutboxEvents> {
    */
   retryNow(): void {
     this.hurry = true;
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-      this.kick();
-    }
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.kick(); // a try in progress: it sees `hurry` when it ends in "retry"
   }
 
   /** Ids still waiting, in send order. */

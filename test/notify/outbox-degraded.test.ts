@@ -7,9 +7,11 @@
  */
 import t, { type Test } from 'tap';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { serializeEntry } from '../../src/notify/outbox-file.js';
+import { smsChannel } from '../../src/notify/outbox-channel.js';
 import { memoryLogger } from '../../src/util/log.js';
 import { Outbox, type Backoff } from '../../src/notify/outbox.js';
 import { imChannel, imResult, type Im } from '../../src/notify/outbox-channel.js';
@@ -137,6 +139,26 @@ t.test('a stop while messages are only in memory says which ones are lost', root
   await r.outbox.stop();
   t.match(r.log.lines.join('\n'), new RegExp(`1 SMS kept in memory never reached the card, lost with this stop: ${id}`));
   remount(mnt, 'rw');
+});
+
+t.test('an Outbox that cannot be listed at start: kept messages never take the name of one on the card, which is adopted once it can be read', async (t) => {
+  const base = mkdtempSync(join(tmpdir(), 'tl-deg-'));
+  t.teardown(() => rmSync(base, { recursive: true, force: true }));
+  const dir = join(base, 'Outbox');
+  writeFileSync(dir, 'not a folder'); // readdir: ENOTDIR
+  const texts: string[] = [];
+  const r = smsRig(t, dir, () => ({ name: 'MEM', send: async (s) => (texts.push(s.text), { kind: 'accepted' as const }) }));
+  await r.outbox.start();
+  const id = await r.outbox.enqueue(sms(2));
+  t.equal(id, '9000000001', 'numbered above any name a normal run reaches');
+  await until(() => r.sent.length === 1, 'sent from memory');
+  t.equal(await r.outbox.enqueue(sms(3)), '9000000002');
+  rmSync(dir);
+  mkdirSync(dir);
+  writeFileSync(join(dir, '0000000005.json'), serializeEntry(smsChannel(() => undefined), { createdAt: Date.now(), payload: sms(1) }));
+  await until(() => r.sent.length === 3, 'the SMS found on the card adopted and sent');
+  t.same(texts, [sms(2).text, sms(3).text, sms(1).text], 'each once');
+  await until(() => jsonFiles(dir).length === 0, 'nothing left on the card');
 });
 
 t.test('IM status table: 2xx done; 408, 480, 486, 5xx retry; 404 and the rest final', async (t) => {
