@@ -74,7 +74,7 @@ export class EmergencyCall {
     void this.tickets.number(1).then((n) => this.recording.ticket(1, n));
     this.log.info(`emergency call from ${this.caller.number}: hunting from ${first}${this.config.cfuTarget ? ' (CFU)' : ''}`);
     this.feed({ type: 'start', first, at: start });
-    // fires at once if the caller already hung up while the first number was taken
+    // fires at once if the caller already hung up
     this.caller.onHangup(() => {
       this.log.info('the caller hung up');
       this.feed({ type: 'callerHungUp', at: this.now() });
