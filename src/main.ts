@@ -16,7 +16,7 @@ import { Notifier } from './notify/notifier.js';
 import { Outbox } from './notify/outbox.js';
 import { imChannel, type Im } from './notify/outbox-channel.js';
 import { createProvider, type SmsProvider } from './notify/sms/provider.js';
-import { createCallRecorder, recordingName } from './record/recorder.js';
+import { createCallRecorder } from './record/recorder.js';
 import { Registration } from './sip/registration.js';
 import { SipTransport } from './sip/transport.js';
 import { UserAgent } from './sip/ua.js';
@@ -127,7 +127,7 @@ async function run(cardDir: string, log: Logger): Promise<void> {
     prompt: (p) => prompts.get(p),
     tickets: new TicketCounter(join(cardDir, 'TicketNR.txt'), log.child('tickets')),
     ticketLog: (c) => new TicketLog(c.ticketDir),
-    recorder: (c, start, first) => createCallRecorder({ dir: c.recordingDir, name: recordingName(start, first ?? 0), logger: log.child('record') }),
+    recorder: (c, name) => createCallRecorder({ dir: c.recordingDir, name, logger: log.child('record') }),
     notifier: new Notifier({
       enqueueIm: (im) => imOutbox.enqueue(im),
       enqueueSms: (sms) => outbox.enqueue(sms),
