@@ -175,3 +175,28 @@ t.test('a TU handler that throws on INVITE: 500 sent, nothing kept, UA keeps wor
   t.equal(ua.stats.incoming, 0);
   t.ok(log.lines.some((l) => /handler for INVITE failed: tu bug/.test(l)));
 });
+
+t.test('issue 16: a control character in From gets a 400 naming From over a running UA; an unreadable CSeq is dropped', async (t) => {
+  const { tr, port, log } = await transport();
+  const ua = new UserAgent({ transport: tr, contactHost: '127.0.0.1', contactPort: port, logger: memoryLogger() });
+  let invites = 0;
+  ua.onInvite = () => invites++;
+  await ua.start();
+  t.teardown(() => ua.stop());
+  const p = await peer(t);
+  const invite = (from: string, cseq: string, branch: string): string =>
+    `INVITE sip:7000@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${p.port};branch=${branch};rport\r\nMax-Forwards: 70\r\nFrom: ${from}\r\nTo: <sip:7000@127.0.0.1>\r\nCall-ID: ctl-${branch}\r\nCSeq: ${cseq}\r\nContent-Length: 0\r\n\r\n`;
+  await send(p.sock, port, invite('<sip:40\x1b[31m55@127.0.0.1>;tag=ctl', '1 INVITE', 'z9hG4bKctl1'));
+  const res = await p.next();
+  t.match(res, /^SIP\/2\.0 400 Bad Request \(bad From header[^\r\n]*\)\r\n/, 'the reason names the broken header');
+  t.match(res, /Call-ID: ctl-z9hG4bKctl1\r\n/);
+  t.match(res, /CSeq: 1 INVITE\r\n/);
+  t.match(res, /From: <sip:40\x1b\[31m55@127\.0\.0\.1>;tag=ctl\r\n/, 'From copied back as received (§8.2.6.2)');
+  t.match(res, /Via: SIP\/2\.0\/UDP 127\.0\.0\.1:\d+;branch=z9hG4bKctl1;rport=\d+/);
+  t.equal(invites, 0, 'the TU never saw it');
+  await send(p.sock, port, invite('<sip:4055@127.0.0.1>;tag=ok', 'one INVITE', 'z9hG4bKctl2'));
+  await t.rejects(p.next(500), /no datagram/, 'no CSeq that can be read: nothing to answer with');
+  t.equal(tr.counters.malformed, 2);
+  t.equal(tr.counters.badRequestSent, 1);
+  t.ok(log.lines.some((l) => /dropped malformed INVITE from 127\.0\.0\.1:\d+: bad From header/.test(l)), 'the 400 is logged');
+});
