@@ -17,7 +17,8 @@
  *    first valid source latches like rule 2, or the SDP names a host or
  *    0.0.0.0, which cannot be compared).
  * Dropped packets from a valid RTP source not latched are counted as
- * `strangers` and reported when the session closes.
+ * `strangers` and reported when the session closes (those we see: see
+ * connect() below).
  * The socket is connect()ed only once latched to the SDP endpoint itself:
  * the kernel then drops the others (they are no longer counted), and a
  * send needs no per-packet address lookup (Node defers every send to an
