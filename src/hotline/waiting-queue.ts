@@ -18,6 +18,7 @@ import type { CardConfig } from '../config/card.js';
 import type { PlayEnd, Prompt } from '../media/index.js';
 import type { Logger } from '../util/log.js';
 import type { HotlineServices } from './services.js';
+import { announcementPrompt } from './spoken.js';
 
 export type QueueOutcome = 'proceed' | 'caller-gone' | 'gave-up';
 
@@ -37,7 +38,7 @@ export interface QueueLeg {
 
 export function waitForProceed(
   leg: QueueLeg,
-  config: Pick<CardConfig, 'tries' | 'proceedKey' | 'prompts'>,
+  config: CardConfig,
   svc: Pick<HotlineServices, 'prompt'>,
   log: Logger,
   silenceMs = SILENCE_AFTER_PROMPT_MS,
@@ -72,7 +73,7 @@ export function waitForProceed(
       silence = undefined;
       playing = true;
       started++;
-      void leg.play(svc.prompt(config.prompts.announcement)).then((end) => {
+      void leg.play(announcementPrompt(config, (p) => svc.prompt(p))).then((end) => {
         playing = false;
         // 'stopped' / 'closed': the proceed key or the hang-up decided already
         if (end !== 'end' || done) return;

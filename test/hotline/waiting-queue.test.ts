@@ -59,8 +59,9 @@ class FakeLeg implements QueueLeg {
   }
 }
 
+/** The card's fields the queue reads (the announcement is joined with the key's digit prompt: spoken.ts). */
 const config = (tries: number) =>
-  ({ tries, proceedKey: '1', prompts: { announcement: 'announcement.wav' } }) as unknown as Pick<CardConfig, 'tries' | 'proceedKey' | 'prompts'>;
+  ({ tries, proceedKey: '1', prompts: { announcement: 'announcement.wav', digits: { '1': 'digit-1.wav' } } }) as unknown as CardConfig;
 const svc = { prompt: (name: string) => new Prompt(name, new Int16Array(8)) };
 
 function start(leg: FakeLeg, tries: number): { outcome: Promise<QueueOutcome>; settled: () => QueueOutcome | undefined; log: ReturnType<typeof memoryLogger> } {
