@@ -14,6 +14,8 @@ export interface LockOptions {
   readonly timeoutMs: number;
   /** An empty or unreadable lock older than this is dead (see the rule below). */
   readonly emptyMs?: number;
+  /** The folder's file system has no link() (FAT): create exclusively at once (found out by itself otherwise). */
+  readonly noLink?: boolean;
 }
 
 /** A read-modify-write of a one-value file takes milliseconds: ten seconds is surely dead. */
@@ -60,7 +62,7 @@ async function acquire(lockPath: string, log: Logger, opts: LockOptions): Promis
   const deadline = Date.now() + opts.timeoutMs;
   const content = `${process.pid} ${identityOf(process.pid) ?? `token:${randomBytes(8).toString('hex')}`}\n`;
   for (;;) {
-    if (await tryCreate(lockPath, content)) return;
+    if (await tryCreate(lockPath, content, opts.noLink === true)) return;
     const holder = await inspect(lockPath);
     if (holder === null) continue; // released between our attempt and the look: try again at once
     const dead = deadBecause(holder, opts);
@@ -123,7 +125,11 @@ async function removeStale(lockPath: string, seen: string): Promise<void> {
 /** link() unsupported by the file system (FAT: EPERM; some FUSE: ENOSYS/ENOTSUP). */
 const NO_LINK = new Set(['EPERM', 'ENOSYS', 'ENOTSUP', 'EOPNOTSUPP', 'EXDEV']);
 
-async function tryCreate(lockPath: string, content: string): Promise<boolean> {
+/** Folders found to have no link(): no temp file is made there again (each costs two slow FAT directory scans). */
+const noLinkDirs = new Set<string>();
+
+async function tryCreate(lockPath: string, content: string, noLink: boolean): Promise<boolean> {
+  if (noLink || noLinkDirs.has(dirname(lockPath))) return createExclusive(lockPath, content);
   const tmp = join(dirname(lockPath), `.${basename(lockPath)}.${randomBytes(4).toString('hex')}.tmp`);
   let linkable = true;
   try {
@@ -142,6 +148,7 @@ async function tryCreate(lockPath: string, content: string): Promise<boolean> {
       const code = (e as NodeJS.ErrnoException).code ?? '';
       if (code === 'EEXIST') return false;
       if (!NO_LINK.has(code)) throw new Error(`lock ${lockPath}: cannot create it: ${errText(e)}`);
+      noLinkDirs.add(dirname(lockPath));
     } finally {
       await unlink(tmp).catch(() => undefined);
     }

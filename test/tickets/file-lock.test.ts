@@ -157,6 +157,22 @@ t.test('a live pid that belongs to another process now (pid reused after a reboo
   await t.rejects(withFileLock(lock, async () => 1, memoryLogger(), { ...NO_AGE_WAIT, timeoutMs: 300 }), /still held/);
 });
 
+t.test('without link() (FAT): exclusive create with the content; an empty lock of a crash is dead after emptyMs', async (t) => {
+  const lock = join(tempCard(t), 'x.lock');
+  const fat = { ...NO_AGE_WAIT, noLink: true };
+  const seen = await withFileLock(lock, async () => readFileSync(lock, 'utf8'), memoryLogger(), fat);
+  t.equal(seen, `${process.pid} ${identityOf(process.pid)}\n`);
+  t.notOk(existsSync(lock));
+  // a crash between the create and the write
+  writeFileSync(lock, '');
+  const log = memoryLogger();
+  t.equal(await withFileLock(lock, async () => 'ok', log, { ...fat, emptyMs: 200 }), 'ok');
+  t.match(log.lines[0], /empty lock/);
+  // a live holder's lock is respected the same way
+  writeFileSync(lock, `${process.pid} ${identityOf(process.pid)}\n`);
+  await t.rejects(withFileLock(lock, async () => 1, memoryLogger(), { ...fat, timeoutMs: 300 }), /still held/);
+});
+
 t.test('a lock that cannot be created is a clear rejection', async (t) => {
   const lock = join(tempCard(t), 'missing-folder', 'x.lock');
   await t.rejects(withFileLock(lock, async () => 1, memoryLogger(), FAST), /lock .*x\.lock: cannot create it: ENOENT/);
