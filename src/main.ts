@@ -115,7 +115,7 @@ async function run(cardDir: string, log: Logger): Promise<void> {
     logger: log,
     now: () => new Date(),
   };
-  // hops open when the box died get their files (and the last one its IM/SMS) before a new call takes a number
+  // hops open when the box died get their files (and the last one its IM/SMS); the counter is past them before a call comes
   await recoverOpenTickets({
     ticketDir: config.ticketDir,
     log: new TicketLog(config.ticketDir),

@@ -50,12 +50,28 @@ interface Found {
   readonly readable: boolean;
 }
 
-/** Close every open journal in `ticketDir`; never rejects (each failure is one error line). */
-export async function recoverOpenTickets(d: RecoveryDeps): Promise<Recovered[]> {
+export interface Recovery {
+  /** Open journals found. */
+  readonly open: number;
+  /** The journals closed (renamed, notified): runs on after the start, never rejects. */
+  readonly closed: Promise<Recovered[]>;
+}
+
+/**
+ * Find the open journals and move the counter past them: resolves once a new
+ * call may take a number (the start waits only for reading the folder and,
+ * if there are journals, the counter). Closing them goes on in `closed`.
+ * Never rejects (each failure is one error line).
+ */
+export async function recoverOpenTickets(d: RecoveryDeps): Promise<Recovery> {
   const found = await readJournals(d);
-  if (found.length === 0) return [];
+  if (found.length === 0) return { open: 0, closed: Promise.resolve([]) };
   const highest = Math.max(...found.map((f) => f.hop.ticket));
   await d.counter.atLeast(highest + 1).catch((e: unknown) => d.logger.error(`ticket counter not moved past ${highest}: ${errText(e)}`));
+  return { open: found.length, closed: closeAll(d, found) };
+}
+
+async function closeAll(d: RecoveryDeps, found: Found[]): Promise<Recovered[]> {
   const out: Recovered[] = [];
   for (const f of found.sort((a, b) => a.hop.ticket - b.hop.ticket)) out.push(await closeOne(d, f, isFinal(f, found)));
   return out;

@@ -37,7 +37,7 @@ function recover(c: ReturnType<typeof card>, log: Logger) {
     lastAlive: recordingMtime(c.recordingDir),
     notify: (ext, caller, text) => notified.push(`${ext} ${caller} ${text}`),
     logger: log,
-  });
+  }).then((r) => r.closed);
   return { done, notified };
 }
 
