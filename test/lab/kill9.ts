@@ -72,6 +72,8 @@ export async function runKill9(o: Kill9Options): Promise<Kill9Report> {
   });
   const keyToInvite: number[] = [];
   let recoveredHops = 0;
+  // the recovery's lines of a start (it closes in the background: counted from the process's whole output)
+  const recovered = (): number => (app.proc.output().match(/was open at the last stop/g) ?? []).length;
   try {
     for (let i = 0; i < o.cycles; i++) {
       const from = `06${String(i).padStart(8, '0')}`;
@@ -79,6 +81,7 @@ export async function runKill9(o: Kill9Options): Promise<Kill9Report> {
       const killMs = 300 + rnd() * ((o.maxKillMs ?? 14000) - 300);
       await new Promise((r) => setTimeout(r, killMs)); // the random moment of the "power cut"
       const killedAt = Date.now();
+      recoveredHops += recovered();
       await app.kill();
       await call.proc.stop();
       const log = app.proc.output();
@@ -89,11 +92,11 @@ export async function runKill9(o: Kill9Options): Promise<Kill9Report> {
         if (invite) keyToInvite.push(invite.at - pressed);
       }
       await app.restart();
-      recoveredHops += (app.proc.output().match(/was open at the last stop/g) ?? []).length;
       say(`cycle ${i + 1}/${o.cycles}: killed ${Math.round(killMs)} ms after dialling${key ? '' : ' (before the key)'}; ${recoveredHops} hop(s) recovered so far`);
     }
     // the last start's notifications, then a clean stop
     await settle(app.app, phones);
+    recoveredHops += recovered();
     await app.stop();
     return { ...audit(app.app, app.cf0, phones), cycles: o.cycles, keyToInvite, p50: pct(keyToInvite, 50), p99: pct(keyToInvite, 99), recoveredHops };
   } finally {
