@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { errText, type Logger } from '../util/log.js';
-import { DEFAULT_LOCK, withFileLock, type LockOptions } from './file-lock.js';
+import { DEFAULT_LOCK, FileLock, type LockOptions } from './file-lock.js';
 
 /** What `TicketNR.txt` holds, once whitespace is trimmed. */
 export type CounterValue = { kind: 'number'; next: number } | { kind: 'blank' } | { kind: 'garbage'; why: string };
@@ -51,12 +51,15 @@ export interface NumberJournal {
 export class TicketCounter {
   private queue: Promise<unknown> = Promise.resolve();
   private lastGiven = 0;
+  private readonly fileLock: FileLock;
 
   constructor(
     readonly path: string,
     private readonly log: Logger,
-    private readonly lock: LockOptions = DEFAULT_LOCK,
-  ) {}
+    lock: LockOptions = DEFAULT_LOCK,
+  ) {
+    this.fileLock = new FileLock(`${path}.lock`, log, lock);
+  }
 
   /**
    * The next ticket number, already durably counted. `journal.write(n)` runs under
@@ -67,7 +70,7 @@ export class TicketCounter {
    * every journal (atLeast) before any take.
    */
   take(journal?: NumberJournal): Promise<number> {
-    const run = this.queue.then(() => withFileLock(`${this.path}.lock`, () => this.takeNow(journal), this.log, this.lock));
+    const run = this.queue.then(() => this.fileLock.run(() => this.takeNow(journal)));
     // The queue goes on after a failed take; the failure goes to this caller.
     this.queue = run.catch(() => undefined);
     return run;
@@ -76,12 +79,12 @@ export class TicketCounter {
   /** Make the counter at least `next` (recovery: past every number a journal holds). */
   atLeast(next: number): Promise<void> {
     const run = this.queue.then(() =>
-      withFileLock(`${this.path}.lock`, async () => {
+      this.fileLock.run(async () => {
         const n = await this.readNext();
         if (n >= next) return;
         this.log.warn(`ticket counter ${this.path}: ${n} is below a number already given (journal of ${next - 1}): moved to ${next}`);
         await writeFileAtomic(this.path, `${next}\n`);
-      }, this.log, this.lock),
+      }),
     );
     this.queue = run.catch(() => undefined);
     return run;

@@ -49,30 +49,48 @@ export const DEFAULT_LOCK: LockOptions = { staleMs: 10_000, retryMs: 20, timeout
  * at the same instant is not ruled out (the content is compared again just
  * before removing it); a live holder is.
  */
-export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>, log: Logger, opts: LockOptions = DEFAULT_LOCK): Promise<T> {
-  await acquire(lockPath, log, opts);
-  try {
-    return await fn();
-  } finally {
-    await unlink(lockPath).catch((e: unknown) => log.warn(`lock ${lockPath}: cannot remove it: ${errText(e)}`));
-  }
+export function withFileLock<T>(lockPath: string, fn: () => Promise<T>, log: Logger, opts: LockOptions = DEFAULT_LOCK): Promise<T> {
+  return new FileLock(lockPath, log, opts).run(fn);
 }
 
-async function acquire(lockPath: string, log: Logger, opts: LockOptions): Promise<void> {
-  const deadline = Date.now() + opts.timeoutMs;
-  const content = `${process.pid} ${identityOf(process.pid) ?? `token:${randomBytes(8).toString('hex')}`}\n`;
-  for (;;) {
-    if (await tryCreate(lockPath, content, opts.noLink === true)) return;
-    const holder = await inspect(lockPath);
-    if (holder === null) continue; // released between our attempt and the look: try again at once
-    const dead = deadBecause(holder, opts);
-    if (dead) {
-      log.warn(`lock ${lockPath}: taking over the lock of pid ${holder.pid ?? '?'} (${dead})`);
-      await removeStale(lockPath, holder.content);
-      continue;
+/** One lock file; it remembers a folder without link() (FAT), so no temp file is made there again. */
+export class FileLock {
+  private readonly fs: { noLink: boolean };
+
+  constructor(
+    readonly path: string,
+    private readonly log: Logger,
+    private readonly opts: LockOptions = DEFAULT_LOCK,
+  ) {
+    this.fs = { noLink: opts.noLink === true };
+  }
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    await this.acquire();
+    try {
+      return await fn();
+    } finally {
+      await unlink(this.path).catch((e: unknown) => this.log.warn(`lock ${this.path}: cannot remove it: ${errText(e)}`));
     }
-    if (Date.now() > deadline) throw new Error(`lock ${lockPath}: still held after ${opts.timeoutMs} ms`);
-    await sleep(opts.retryMs);
+  }
+
+  private async acquire(): Promise<void> {
+    const { path, opts } = this;
+    const deadline = Date.now() + opts.timeoutMs;
+    const content = `${process.pid} ${identityOf(process.pid) ?? `token:${randomBytes(8).toString('hex')}`}\n`;
+    for (;;) {
+      if (await tryCreate(path, content, this.fs)) return;
+      const holder = await inspect(path);
+      if (holder === null) continue; // released between our attempt and the look: try again at once
+      const dead = deadBecause(holder, opts);
+      if (dead) {
+        this.log.warn(`lock ${path}: taking over the lock of pid ${holder.pid ?? '?'} (${dead})`);
+        await removeStale(path, holder.content);
+        continue;
+      }
+      if (Date.now() > deadline) throw new Error(`lock ${path}: still held after ${opts.timeoutMs} ms`);
+      await sleep(opts.retryMs);
+    }
   }
 }
 
@@ -125,11 +143,9 @@ async function removeStale(lockPath: string, seen: string): Promise<void> {
 /** link() unsupported by the file system (FAT: EPERM; some FUSE: ENOSYS/ENOTSUP). */
 const NO_LINK = new Set(['EPERM', 'ENOSYS', 'ENOTSUP', 'EOPNOTSUPP', 'EXDEV']);
 
-/** Folders found to have no link(): no temp file is made there again (each costs two slow FAT directory scans). */
-const noLinkDirs = new Set<string>();
-
-async function tryCreate(lockPath: string, content: string, noLink: boolean): Promise<boolean> {
-  if (noLink || noLinkDirs.has(dirname(lockPath))) return createExclusive(lockPath, content);
+/** `fs.noLink` is learnt: after one EPERM no temp file is made again (each costs two slow FAT directory scans). */
+async function tryCreate(lockPath: string, content: string, fs: { noLink: boolean }): Promise<boolean> {
+  if (fs.noLink) return createExclusive(lockPath, content);
   const tmp = join(dirname(lockPath), `.${basename(lockPath)}.${randomBytes(4).toString('hex')}.tmp`);
   let linkable = true;
   try {
@@ -148,7 +164,7 @@ async function tryCreate(lockPath: string, content: string, noLink: boolean): Pr
       const code = (e as NodeJS.ErrnoException).code ?? '';
       if (code === 'EEXIST') return false;
       if (!NO_LINK.has(code)) throw new Error(`lock ${lockPath}: cannot create it: ${errText(e)}`);
-      noLinkDirs.add(dirname(lockPath));
+      fs.noLink = true;
     } finally {
       await unlink(tmp).catch(() => undefined);
     }
