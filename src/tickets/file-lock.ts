@@ -31,7 +31,8 @@ export const DEFAULT_LOCK: LockOptions = { staleMs: 10_000, retryMs: 20, timeout
  *   field 22 of /proc/<pid>/stat), or a random token where /proc is missing.
  *   A pid that is gone, or alive but with another boot or start time (a pid
  *   reused after a reboot or by a later process) is a dead holder: taken over
- *   at once.
+ *   at once. (With a token, or a bare pid written by an older version, a
+ *   reused pid is only found out by staleMs below.)
  * - The lock is created WITH its content: written to a temp file, then
  *   link()ed to the lock name (link fails with EEXIST if held), so a crash or
  *   a full card never leaves an empty lock behind.
