@@ -93,6 +93,8 @@ export class TicketLog {
         if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !(await exists(journal))) return this.write(entry);
         throw new Error(`ticket log: cannot rename ${journal} to ${path}: ${errText(e)}`);
       }
+      // the rename is done: a folder that refuses fsync or a failed truncate does not undo it
+      // (at worst a power cut right now brings the journal back, and the next start closes it)
       await syncDir(this.dir).catch(() => undefined);
       await truncate(path, 0).catch(() => undefined);
       return path;
