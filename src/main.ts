@@ -15,7 +15,7 @@ import { sendIm } from './notify/im.js';
 import { Notifier } from './notify/notifier.js';
 import { Outbox } from './notify/outbox.js';
 import { createProvider, type SmsProvider } from './notify/sms/provider.js';
-import { createCallRecorder, recordingName } from './record/recorder.js';
+import { createCallRecorder } from './record/recorder.js';
 import { Registration } from './sip/registration.js';
 import { SipTransport } from './sip/transport.js';
 import { UserAgent } from './sip/ua.js';
@@ -102,7 +102,7 @@ async function run(cardDir: string, log: Logger): Promise<void> {
     prompt: (p) => prompts.get(p),
     tickets,
     ticketLog: (c) => new TicketLog(c.ticketDir),
-    recorder: (c, start, first) => createCallRecorder({ dir: c.recordingDir, name: recordingName(start, first ?? 0), logger: log.child('record') }),
+    recorder: (c, name) => createCallRecorder({ dir: c.recordingDir, name, logger: log.child('record') }),
     notifier: new Notifier({
       sendIm: (ext, from, text) => {
         const p = current().pbx;

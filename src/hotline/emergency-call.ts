@@ -13,10 +13,10 @@ import { Prompt } from '../media/prompt-player.js';
 import { Relay } from '../media/relay.js';
 import type { RtpSession, RtpTap } from '../media/rtp-session.js';
 import { ringback } from '../media/tone.js';
-import type { CallRecorder, Role } from '../record/recorder.js';
-import type { Endpoint } from '../sip/message.js';
+import type { Role } from '../record/recorder.js';
 import { CallTickets } from '../tickets/call-tickets.js';
 import { errText, type Logger } from '../util/log.js';
+import { CallRecording } from './call-recording.js';
 import type { CallerLeg } from './caller-leg.js';
 import { initialHunt, step, type Directory, type HuntCommand, type HuntEvent, type HuntState } from './hunt.js';
 import type { HotlineServices } from './services.js';
@@ -25,18 +25,6 @@ import { REASON_ANSWERED_ELSEWHERE, TechnicianLeg } from './technician-leg.js';
 let ringbackPrompt: Prompt | undefined;
 /** Rendered on the first emergency call, not at start-up (memory and start time on a small board). */
 const RINGBACK = (): Prompt => (ringbackPrompt ??= new Prompt('ringback', ringback()));
-
-/** 10 s of both directions at 50 packets/s: more than a slow card needs to store one number. */
-const MAX_EARLY_PACKETS = 1000;
-
-interface EarlyPacket {
-  role: Role;
-  src: Endpoint;
-  dst: Endpoint;
-  rtp: Buffer;
-  timeMs: number;
-  to?: Role;
-}
 
 export function directoryOf(config: CardConfig): Directory {
   const dir = new Map<string, { next?: string; fork?: string; timeoutSec: number }>();
@@ -52,9 +40,8 @@ export class EmergencyCall {
   private readonly tickets: CallTickets;
   /** Ticket writes still running: the call waits for them before it is over. */
   private readonly pending: Array<Promise<unknown>> = [];
-  private recorder: CallRecorder | undefined;
-  /** Packets tapped before the recording file exists (the first ticket number is being stored). */
-  private readonly early: EarlyPacket[] = [];
+  /** The recording and the call's monotonic clock (made at the key press: run()). */
+  private recording!: CallRecording;
   private relay: Relay | undefined;
   /** The leg whose media the caller hears now (early media or bridged). */
   private heard: string | undefined;
@@ -76,21 +63,21 @@ export class EmergencyCall {
 
   /** Hunt until the call is over; resolves once everything it owned is closed. */
   async run(): Promise<void> {
-    const start = this.svc.now();
+    // Recording starts at the key press (seed); neither it nor the ring waits for the card (issue 15):
+    // hop 1's number is taken in parallel and reaches the recording's name when stored.
+    this.recording = new CallRecording(this.svc, this.config, this.caller.number, this.log);
+    const start = this.recording.startedAt;
     const first = this.config.cfuTarget ?? this.config.first;
     this.caller.play(RINGBACK(), true);
-    // Recording starts at the key press (seed). Its file name carries hop 1's ticket number, which is
-    // being written to the card meanwhile: packets wait in memory until the file exists.
     this.caller.setTap(this.tapFor('caller'));
     this.tickets.open(1);
-    this.recorder = this.svc.recorder(this.config, start, await this.tickets.number(1));
-    for (const p of this.early.splice(0)) this.recorder?.packet(p.role, p.src, p.dst, p.rtp, p.timeMs, p.to);
+    void this.tickets.number(1).then((n) => this.recording.ticket(1, n));
     this.log.info(`emergency call from ${this.caller.number}: hunting from ${first}${this.config.cfuTarget ? ' (CFU)' : ''}`);
     this.feed({ type: 'start', first, at: start });
-    // fires at once if the caller already hung up while the first number was taken
+    // fires at once if the caller already hung up
     this.caller.onHangup(() => {
       this.log.info('the caller hung up');
-      this.feed({ type: 'callerHungUp', at: this.svc.now() });
+      this.feed({ type: 'callerHungUp', at: this.now() });
     });
     await this.done;
   }
@@ -115,7 +102,7 @@ export class EmergencyCall {
       case 'ring':
         return this.ring(c.leg, c.ext, c.kind === 'fork' ? c.number : c.ext);
       case 'startTimer':
-        this.timers.set(c.hop, setTimeout(() => this.feed({ type: 'hopTimeout', hop: c.hop, at: this.svc.now() }), c.seconds * 1000));
+        this.timers.set(c.hop, setTimeout(() => this.feed({ type: 'hopTimeout', hop: c.hop, at: this.now() }), c.seconds * 1000));
         return;
       case 'stopTimer':
         clearTimeout(this.timers.get(c.hop));
@@ -131,7 +118,8 @@ export class EmergencyCall {
         void this.legs.get(c.leg)?.hangup();
         return;
       case 'closeTicket':
-        this.pending.push(this.tickets.close(c));
+        // the stamps on the wall clock as it is now (a step during the call moves both)
+        this.pending.push(this.tickets.close(this.recording.restamp(c)).then((t) => this.recording.ticket(t.hop, t.ticket)));
         return;
       case 'notify':
         // not awaited by finish(): a phone slow to answer the MESSAGE must not hold the call (notify never rejects)
@@ -147,7 +135,7 @@ export class EmergencyCall {
   private ring(id: string, ext: string, target: string): void {
     const leg = new TechnicianLeg(id, ext, target, this.config, this.svc, this.caller.number, this.tapFor('technician'), this.log.child(id));
     this.legs.set(id, leg);
-    const at = () => this.svc.now();
+    const at = () => this.now();
     leg.on('ringing', () => this.feed({ type: 'ringing', leg: id, at: at() }));
     leg.on('early', (s) => this.hearEarly(id, s));
     leg.on('answered', () => this.feed({ type: 'answered', leg: id, at: at() }));
@@ -208,17 +196,12 @@ export class EmergencyCall {
   }
 
   private tapFor(peer: Exclude<Role, 'appliance'>): RtpTap {
-    return (dir, packet, local, remote, timeMs) => {
-      const r = this.recorder;
-      if (r) {
-        if (dir === 'in') r.packet(peer, remote, local, packet, timeMs);
-        else r.packet('appliance', local, remote, packet, timeMs, peer);
-      } else if (this.early.length < MAX_EARLY_PACKETS) {
-        // the tap's buffer is reused after this call: keep a copy
-        const rtp = Buffer.from(packet);
-        this.early.push(dir === 'in' ? { role: peer, src: remote, dst: local, rtp, timeMs } : { role: 'appliance', src: local, dst: remote, rtp, timeMs, to: peer });
-      }
-    };
+    return this.recording.tap(peer);
+  }
+
+  /** Hunt events are stamped by the call's monotonic clock (a wall-clock step never makes a hop jump). */
+  private now(): Date {
+    return this.recording.clock.now();
   }
 
   private async finish(): Promise<void> {
@@ -232,7 +215,7 @@ export class EmergencyCall {
     await this.releasing;
     this.caller.close();
     await Promise.all(this.pending);
-    await this.recorder?.close();
+    await this.recording.close();
     this.log.info(`emergency call from ${this.caller.number} over (${this.state.outcome ?? 'ended'}); RTP ports in use: ${this.svc.pool.inUse}`);
     this.finished();
   }

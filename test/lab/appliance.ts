@@ -7,6 +7,7 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writ
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { fakeClockEnv } from './faketime.js';
 import { freeBlock, freePort } from './ports.js';
 import { start, until, type Proc } from './proc.js';
 
@@ -32,6 +33,8 @@ export interface ApplianceOptions {
   /** Extra one-value files in the application folder, e.g. { 'TicketNR.txt': '100' }. */
   files?: Record<string, string>;
   env?: Record<string, string>;
+  /** A libfaketime offset file (lab/faketime.ts): the appliance's wall clock is moved by it, its monotonic clock is not. */
+  clockFile?: string;
 }
 
 export interface Appliance {
@@ -104,7 +107,7 @@ export async function startAppliance(o: ApplianceOptions): Promise<Appliance> {
   }
 
   const launch = async (): Promise<Proc> => {
-    const p = start('appliance', process.execPath, [join(app, 'ticketline.js'), app], { env: { ...process.env, ...o.env } });
+    const p = start('appliance', process.execPath, [join(app, 'ticketline.js'), app], { env: { ...process.env, ...(o.clockFile ? fakeClockEnv(o.clockFile) : {}), ...o.env } });
     await p.waitFor(/ ready in /, 20000);
     if (o.register !== false) await p.waitFor(/registered for \d+ s/, 20000);
     return p;
