@@ -23,6 +23,7 @@ import { errText, type Logger } from '../util/log.js';
 import { parseJournal, parseJournalName, type OpenHop } from './journal.js';
 import type { TicketLogEntry } from './ticket-log.js';
 import { formatStamp, ticketText } from './ticket-name.js';
+import { pad } from '../util/time-format.js';
 
 export interface RecoveryDeps {
   /** The card's Ticket/ folder. */
@@ -136,17 +137,30 @@ async function closeOne(d: RecoveryDeps, f: Found, final: boolean): Promise<Reco
 }
 
 /**
- * lastAlive from the recordings folder: the mtime of the call's recording,
- * found by the end of its name, `_Ticket_<first>.pcap` (record/recorder.ts
- * recordingName). The folder is listed once, and only when a journal asks.
+ * Whether `name` is the recording of the call `j` belongs to. Its name is
+ * (record/recording-name.ts) `YYYY-MM-DD_HH.MM.SS[_Ticket_<t1>_..._<tn>]_Caller_<number>.pcap`:
+ * one of the call's numbers among its tickets, or, killed before hop 1's
+ * number reached the name, the call's start (hop 1's start) and caller.
+ */
+export function isRecordingOf(name: string, j: OpenHop): boolean {
+  const m = /^(\d{4}-\d{2}-\d{2}_\d{2}\.\d{2}\.\d{2})(?:_Ticket_([\d_]+))?_Caller_([^.]*)\.pcap$/.exec(name);
+  if (!m) return false;
+  if (m[2]) return m[2].split('_').some((t) => t !== '' && (j.tickets.includes(Number(t)) || Number(t) === j.first));
+  const s = j.start;
+  const stamp = `${s.getFullYear()}-${pad(s.getMonth() + 1)}-${pad(s.getDate())}_${pad(s.getHours())}.${pad(s.getMinutes())}.${pad(s.getSeconds())}`;
+  return j.hop === 1 && m[1] === stamp && m[3] === j.caller.split('*').join('x');
+}
+
+/**
+ * lastAlive from the recordings folder: the newest mtime of the call's
+ * recording (isRecordingOf). The folder is listed once, and only when a
+ * journal asks.
  */
 export function recordingMtime(recordingDir: string): (j: OpenHop) => Promise<Date | null> {
   let listing: Promise<string[]> | undefined;
   return async (j) => {
-    if (j.first < 1) return null;
     listing ??= readdir(recordingDir).catch(() => []);
-    const suffix = `_Ticket_${j.first}.pcap`;
-    const names = (await listing).filter((n) => n.endsWith(suffix));
+    const names = (await listing).filter((n) => isRecordingOf(n, j));
     const times = await Promise.all(names.map((n) => stat(join(recordingDir, n)).then((s) => s.mtimeMs, () => 0)));
     const newest = Math.max(0, ...times);
     return newest > 0 ? new Date(newest) : null;

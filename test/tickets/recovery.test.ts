@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { CallTickets } from '../../src/tickets/call-tickets.js';
 import { TicketCounter } from '../../src/tickets/counter.js';
 import { TicketLog } from '../../src/tickets/ticket-log.js';
-import { recordingMtime, recoverOpenTickets } from '../../src/tickets/recovery.js';
+import { isRecordingOf, recordingMtime, recoverOpenTickets } from '../../src/tickets/recovery.js';
 import { memoryLogger, type Logger } from '../../src/util/log.js';
 
 const at = (min: number, sec = 0): Date => new Date(2012, 9, 12, 14, min, sec);
@@ -48,7 +48,7 @@ t.test('open hops of two calls are closed at the next start: last hop _END and n
   await diedDuring(c, '0555', [['733', at(1)]], log);
   t.same(readdirSync(c.ticketDir).sort(), ['Open_Ticket_1234.jnl', 'Open_Ticket_1235.jnl', 'Open_Ticket_1236.jnl']);
   // the first call's recording was last written at 14:03:10, the second call has none
-  const rec = join(c.recordingDir, '2012-10-12_14.00.00_Ticket_1234.pcap');
+  const rec = join(c.recordingDir, '2012-10-12_14.00.00_Ticket_1234_Caller_03472619287.pcap');
   writeFileSync(rec, 'x');
   utimesSync(rec, at(3, 10), at(3, 10));
   for (const n of readdirSync(c.ticketDir)) utimesSync(join(c.ticketDir, n), at(1, 30), at(1, 30));
@@ -110,4 +110,22 @@ t.test('no Ticket folder, or no journal in it: nothing to do, nothing written', 
   t.same(await recover(c, log).done, []);
   t.same(log.lines, []);
   t.equal(readFileSync(c.counterPath, 'utf8'), '1234\n');
+});
+
+t.test('which recording belongs to an open hop (names of record/recording-name.ts)', async (t) => {
+  const hop1 = { ticket: 1234, call: 'a', hop: 1, start: at(0, 7), caller: '0347*1', called: '732', first: 1234, tickets: [1234] };
+  const hop2 = { ...hop1, ticket: 1235, hop: 2, start: at(0, 27), first: 1234, tickets: [1234, 1235] };
+  const cases: Array<[string, typeof hop1, boolean]> = [
+    ['2012-10-12_14.00.07_Ticket_1234_Caller_0347x1.pcap', hop1, true],
+    ['2012-10-12_14.00.07_Ticket_1234_Caller_0347x1.pcap', hop2, true],
+    ['2012-10-12_14.00.07_Ticket_1234_1235_Caller_0347x1.pcap', hop2, true],
+    ['2012-10-12_14.00.07_Ticket_12345_Caller_0347x1.pcap', hop1, false],
+    ['2012-10-12_14.00.07_Ticket_1_1234_9_Caller_0347x1.pcap', hop1, true],
+    ['2012-10-12_14.00.07_Caller_0347x1.pcap', hop1, true],
+    ['2012-10-12_14.00.08_Caller_0347x1.pcap', hop1, false],
+    ['2012-10-12_14.00.07_Caller_0347x2.pcap', hop1, false],
+    ['2012-10-12_14.00.07_Caller_0347x1.pcap', hop2, false],
+    ['2012-10-12_14.00.07_Ticket_1234_Caller_0347x1.pcap.part', hop1, false],
+  ];
+  for (const [name, j, want] of cases) t.equal(isRecordingOf(name, j), want, `${name} for hop ${j.hop}`);
 });
