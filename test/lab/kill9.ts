@@ -48,6 +48,8 @@ export interface Kill9Report {
   p50: number | null;
   p99: number | null;
   recoveredHops: number;
+  /** Of those, closed with the end time of the call's recording (the rest: of the journal). */
+  endFromRecording: number;
 }
 
 const pct = (xs: number[], p: number): number | null => {
@@ -72,8 +74,12 @@ export async function runKill9(o: Kill9Options): Promise<Kill9Report> {
   });
   const keyToInvite: number[] = [];
   let recoveredHops = 0;
+  let endFromRecording = 0;
   // the recovery's lines of a start (it closes in the background: counted from the process's whole output)
-  const recovered = (): number => (app.proc.output().match(/was open at the last stop/g) ?? []).length;
+  const recovered = (): number => {
+    endFromRecording += (app.proc.output().match(/was open at the last stop.*last sign of life: its recording/g) ?? []).length;
+    return (app.proc.output().match(/was open at the last stop/g) ?? []).length;
+  };
   try {
     for (let i = 0; i < o.cycles; i++) {
       const from = `06${String(i).padStart(8, '0')}`;
@@ -98,7 +104,7 @@ export async function runKill9(o: Kill9Options): Promise<Kill9Report> {
     await settle(app.app, phones);
     recoveredHops += recovered();
     await app.stop();
-    return { ...audit(app.app, app.cf0, phones), cycles: o.cycles, keyToInvite, p50: pct(keyToInvite, 50), p99: pct(keyToInvite, 99), recoveredHops };
+    return { ...audit(app.app, app.cf0, phones), cycles: o.cycles, keyToInvite, p50: pct(keyToInvite, 50), p99: pct(keyToInvite, 99), recoveredHops, endFromRecording };
   } finally {
     phones.close();
     await stopAll();
@@ -133,7 +139,7 @@ function readSms(app: string): Set<string> {
   return new Set(readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => l.split(' ').slice(2).join(' ')));
 }
 
-function audit(app: string, cf0: string, phones: SipPhones): Omit<Kill9Report, 'cycles' | 'keyToInvite' | 'p50' | 'p99' | 'recoveredHops'> {
+function audit(app: string, cf0: string, phones: SipPhones): Omit<Kill9Report, 'cycles' | 'keyToInvite' | 'p50' | 'p99' | 'recoveredHops' | 'endFromRecording'> {
   const files = tickets(app);
   const next = Number(readFileSync(join(app, 'TicketNR.txt'), 'utf8').trim());
   const seen = new Map<number, number>();
@@ -171,7 +177,7 @@ function audit(app: string, cf0: string, phones: SipPhones): Omit<Kill9Report, '
 export function formatReport(r: Kill9Report): string {
   const list = (xs: Array<string | number>): string => (xs.length ? ` (${xs.slice(0, 8).join(', ')}${xs.length > 8 ? ', ...' : ''})` : '');
   return [
-    `cycles: ${r.cycles}, numbers given: ${r.numbers}, ticket files: ${r.ticketFiles}, hops closed by recovery: ${r.recoveredHops}`,
+    `cycles: ${r.cycles}, numbers given: ${r.numbers}, ticket files: ${r.ticketFiles}, hops closed by recovery: ${r.recoveredHops} (end time from the recording: ${r.endFromRecording})`,
     `duplicate numbers: ${r.duplicates.length}${list(r.duplicates)}`,
     `numbers without a ticket file: ${r.withoutFile.length}${list(r.withoutFile)}`,
     `open journals left: ${r.journalsLeft.length}${list(r.journalsLeft)}`,
