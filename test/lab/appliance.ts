@@ -33,6 +33,10 @@ export interface ApplianceOptions {
   /** Extra one-value files in the application folder, e.g. { 'TicketNR.txt': '100' }. */
   files?: Record<string, string>;
   env?: Record<string, string>;
+  /** An empty folder to put the card in (e.g. a tmpfs mount) instead of a fresh temp folder. */
+  root?: string;
+  /** Runs once the card is ready, before the first start (e.g. remount the card read-only). */
+  beforeLaunch?: () => void;
   /** A libfaketime offset file (lab/faketime.ts): the appliance's wall clock is moved by it, its monotonic clock is not. */
   clockFile?: string;
 }
@@ -61,7 +65,7 @@ export interface Appliance {
 const ticketNo = (f: string): number => Number(/_Ticket_(\d+)_/.exec(f)?.[1] ?? -1);
 
 export async function startAppliance(o: ApplianceOptions): Promise<Appliance> {
-  const root = mkdtempSync(join(tmpdir(), 'tl-card-'));
+  const root = o.root ?? mkdtempSync(join(tmpdir(), 'tl-card-'));
   cpSync(join(DIST, 'card'), root, { recursive: true });
   const cf0 = join(root, 'CF0');
   const app = join(cf0, 'TicketSMS');
@@ -112,6 +116,7 @@ export async function startAppliance(o: ApplianceOptions): Promise<Appliance> {
     if (o.register !== false) await p.waitFor(/registered for \d+ s/, 20000);
     return p;
   };
+  o.beforeLaunch?.();
   let proc = await launch();
   const ticketDir = join(app, 'Ticket');
   const list = (): string[] => (existsSync(ticketDir) ? readdirSync(ticketDir).filter((f) => f.endsWith('.txt')) : []);
