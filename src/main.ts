@@ -23,6 +23,7 @@ import { SipTransport } from './sip/transport.js';
 import { UserAgent } from './sip/ua.js';
 import { TicketCounter } from './tickets/counter.js';
 import { TicketLog } from './tickets/ticket-log.js';
+import { recordingMtime, recoverOpenTickets } from './tickets/recovery.js';
 import { probeCard, whenWritable } from './util/card-probe.js';
 import { localAddressFor } from './util/local-address.js';
 import { createLogger, errText, type Level, type Logger } from './util/log.js';
@@ -126,12 +127,13 @@ async function run(cardDir: string, log: Logger): Promise<void> {
       });
   const prompts = new PromptCache(log.child('prompt'));
 
+  const tickets = new TicketCounter(join(cardDir, 'TicketNR.txt'), log.child('tickets'));
   const svc: HotlineServices = {
     sip: ua,
     pool,
     mediaAddress: contactHost,
     prompt: (p) => prompts.get(p),
-    tickets: new TicketCounter(join(cardDir, 'TicketNR.txt'), log.child('tickets')),
+    tickets,
     ticketLog: (c) => new TicketLog(c.ticketDir),
     recorder: (c, name) => createCallRecorder({ dir: c.recordingDir, name, logger: log.child('record') }),
     notifier: new Notifier({
@@ -143,6 +145,15 @@ async function run(cardDir: string, log: Logger): Promise<void> {
     logger: log,
     now: () => new Date(),
   };
+  // hops open when the box died get their files (and the last one its IM/SMS); the counter is past them before a call comes
+  await recoverOpenTickets({
+    ticketDir: config.ticketDir,
+    log: new TicketLog(config.ticketDir),
+    counter: tickets,
+    lastAlive: recordingMtime(config.recordingDir),
+    notify: (ext, caller, text) => void svc.notifier.notify({ ext, sms: config.technicians.get(ext)?.sms }, caller, text),
+    logger: log.child('tickets'),
+  });
   const hotline = new Hotline(svc, { config: () => watcher.current(), reload: () => watcher.reload() });
   ua.onInvite = (inv) => hotline.onInvite(inv);
 

@@ -98,7 +98,7 @@ export class EmergencyCall {
   private exec(c: HuntCommand): void {
     switch (c.type) {
       case 'openTicket':
-        return this.tickets.open(c.hop);
+        return this.tickets.open(c.hop, c.ext, c.at);
       case 'ring':
         return this.ring(c.leg, c.ext, c.kind === 'fork' ? c.number : c.ext);
       case 'startTimer':

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { errText, type Logger } from '../util/log.js';
-import { DEFAULT_LOCK, withFileLock, type LockOptions } from './file-lock.js';
+import { DEFAULT_LOCK, FileLock, type LockOptions } from './file-lock.js';
 
 /** What `TicketNR.txt` holds, once whitespace is trimmed. */
 export type CounterValue = { kind: 'number'; next: number } | { kind: 'blank' } | { kind: 'garbage'; why: string };
@@ -18,6 +18,12 @@ export function parseCounter(content: string): CounterValue {
   const n = Number(v);
   if (!Number.isSafeInteger(n) || n < 1) return { kind: 'garbage', why: `${v} is not between 1 and ${Number.MAX_SAFE_INTEGER}` };
   return { kind: 'number', next: n };
+}
+
+/** Written under the counter's lock before a number is given; dropped if it is not given after all. */
+export interface NumberJournal {
+  write(n: number): Promise<void>;
+  drop(n: number): Promise<void>;
 }
 
 /**
@@ -45,26 +51,53 @@ export function parseCounter(content: string): CounterValue {
 export class TicketCounter {
   private queue: Promise<unknown> = Promise.resolve();
   private lastGiven = 0;
+  private readonly fileLock: FileLock;
 
   constructor(
     readonly path: string,
     private readonly log: Logger,
-    private readonly lock: LockOptions = DEFAULT_LOCK,
-  ) {}
+    lock: LockOptions = DEFAULT_LOCK,
+  ) {
+    this.fileLock = new FileLock(`${path}.lock`, log, lock);
+  }
 
-  /** The next ticket number, already durably counted. */
-  take(): Promise<number> {
-    const run = this.queue.then(() => withFileLock(`${this.path}.lock`, () => this.takeNow(), this.log, this.lock));
+  /**
+   * The next ticket number, already durably counted. `journal.write(n)` runs under
+   * the lock before the counter moves past n (CallTickets writes the hop's
+   * journal there): if it rejects, n is not given and the take rejects. A
+   * crash after the journal but before the counter leaves a journal of n
+   * with the counter still at n: the start's recovery moves the counter past
+   * every journal (atLeast) before any take.
+   */
+  take(journal?: NumberJournal): Promise<number> {
+    const run = this.queue.then(() => this.fileLock.run(() => this.takeNow(journal)));
     // The queue goes on after a failed take; the failure goes to this caller.
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async takeNow(): Promise<number> {
+  /** Make the counter at least `next` (recovery: past every number a journal holds). */
+  atLeast(next: number): Promise<void> {
+    const run = this.queue.then(() =>
+      this.fileLock.run(async () => {
+        const n = await this.readNext();
+        if (n >= next) return;
+        this.log.warn(`ticket counter ${this.path}: ${n} is below a number already given (journal of ${next - 1}): moved to ${next}`);
+        await writeFileAtomic(this.path, `${next}\n`);
+      }),
+    );
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async takeNow(journal?: NumberJournal): Promise<number> {
     const n = await this.readNext();
+    if (journal) await journal.write(n);
     try {
       await writeFileAtomic(this.path, `${n + 1}\n`);
     } catch (e) {
+      // n is not given: its journal must not turn into a ticket at the next start
+      await journal?.drop(n).catch((d: unknown) => this.log.error(`ticket ${n}: journal not removed after the counter failed: ${errText(d)}`));
       throw new Error(`ticket counter ${this.path}: cannot store next number ${n + 1}, ticket ${n} not given: ${errText(e)}`);
     }
     this.lastGiven = n;

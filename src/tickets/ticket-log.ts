@@ -1,7 +1,8 @@
-import { mkdir, open, unlink } from 'node:fs/promises';
+import { lstat, mkdir, open, rename, truncate, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { syncDir } from '../util/atomic-write.js';
+import { syncDir, writeFileAtomic } from '../util/atomic-write.js';
 import { errText } from '../util/log.js';
+import { journalName, journalText, type OpenHop } from './journal.js';
 import { ticketFileName, ticketText, type TicketInfo } from './ticket-name.js';
 
 /**
@@ -47,6 +48,60 @@ export class TicketLog {
     throw new Error(`ticket log ${this.dir}: serials 1..${MAX_SERIAL} of ${text} are all taken`);
   }
 
+  /**
+   * Journal an open hop (journal.ts): `Open_Ticket_<N>.jnl`, written durably
+   * (temp file, fsync, rename). Called again for the same number, it replaces
+   * the journal (the hop's extension became known). Rejects on failure.
+   */
+  async openHop(j: OpenHop): Promise<void> {
+    await this.ensureDir();
+    const path = join(this.dir, journalName(j.ticket));
+    try {
+      await writeFileAtomic(path, journalText(j));
+    } catch (e) {
+      throw new Error(`ticket log: cannot write journal ${path}: ${errText(e)}`);
+    }
+  }
+
+  /** Remove the journal of a number that was not given after all (the counter could not move). */
+  async dropHop(ticket: number): Promise<void> {
+    await unlink(join(this.dir, journalName(ticket))).catch((e: unknown) => {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    });
+  }
+
+  /**
+   * Close an open hop: its journal is renamed to the final name (lowest free
+   * serial), the folder fsynced, then the file truncated to zero length. A
+   * rename never leaves two files for one number nor none; a power cut
+   * between the rename and the truncate leaves the final name holding the
+   * journal's text (harmless: the name is the record). Without a journal
+   * (it was removed by hand) the file is created as by write().
+   */
+  async closeHop(entry: TicketLogEntry): Promise<string> {
+    await this.ensureDir();
+    const journal = join(this.dir, journalName(entry.ticket));
+    const text = ticketText(entry);
+    for (let serial = 1; serial <= MAX_SERIAL; serial++) {
+      const path = join(this.dir, ticketFileName(text, { final: entry.final, serial }));
+      // rename replaces an existing file: look first (names carry the unique number, so a clash
+      // needs a counter set back by hand, and this process closes one number at a time)
+      if (await exists(path)) continue;
+      try {
+        await rename(journal, path);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !(await exists(journal))) return this.write(entry);
+        throw new Error(`ticket log: cannot rename ${journal} to ${path}: ${errText(e)}`);
+      }
+      // the rename is done: a folder that refuses fsync or a failed truncate does not undo it
+      // (at worst a power cut right now brings the journal back, and the next start closes it)
+      await syncDir(this.dir).catch(() => undefined);
+      await truncate(path, 0).catch(() => undefined);
+      return path;
+    }
+    throw new Error(`ticket log ${this.dir}: serials 1..${MAX_SERIAL} of ${text} are all taken`);
+  }
+
   private ensureDir(): Promise<void> {
     // Retried on the next write if it failed (the card may have been re-inserted).
     this.ready ??= mkdir(this.dir, { recursive: true }).then(
@@ -78,5 +133,15 @@ export class TicketLog {
       await unlink(path).catch(() => undefined);
       throw new Error(`ticket log: cannot sync folder ${this.dir} after creating ${path}: ${errText(e)}`);
     }
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw new Error(`ticket log: cannot look at ${path}: ${errText(e)}`);
   }
 }

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { mkdtempSync, rmSync, writeFileSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync, readdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, basename } from 'node:path';
 import { CallTickets, NO_TICKET } from '../../src/tickets/call-tickets.js';
@@ -91,16 +91,18 @@ t.test('a counter that cannot store gives ticket 0 with one error line; the log 
   t.match(log.lines[0], /ERROR hop 1: no ticket number: ticket counter .* ticket 5 not given/);
 });
 
-t.test('a Ticket folder that cannot be written: path null, one error line, the text is still there for the IM', async (t) => {
+t.test('a Ticket folder that cannot be written: no number is given (it would have no file), the text is still there for the IM', async (t) => {
   const card = tempCard(t);
   writeFileSync(join(card, 'Ticket'), 'not a folder');
   const log = memoryLogger();
   const tickets = new CallTickets(new TicketCounter(join(card, 'TicketNR.txt'), log), new TicketLog(join(card, 'Ticket')), log, '0123');
   tickets.open(1);
   const closed = await tickets.close({ hop: 1, ext: '732', start: at(0), end: at(0, 30), final: true });
-  t.same(closed, { hop: 1, ticket: 1, text: '12.10.2012_14.00_12.10.2012_14.00_Ticket_1_Caller_0123_Called_732', path: null });
-  t.equal(log.lines.length, 1);
-  t.match(log.lines[0], /ERROR hop 1 ticket 1: log file not written: ticket log: cannot create folder/);
+  t.same(closed, { hop: 1, ticket: 0, text: '12.10.2012_14.00_12.10.2012_14.00_Ticket_0_Caller_0123_Called_732', path: null });
+  t.equal(log.lines.length, 2);
+  t.match(log.lines[0], /ERROR hop 1: no ticket number: ticket log: cannot create folder/);
+  t.match(log.lines[1], /ERROR hop 1 ticket 0: log file not written: ticket log: cannot create folder/);
+  t.notOk(existsSync(join(card, 'TicketNR.txt')), 'the counter did not move');
 });
 
 t.test('close without open still takes a number; a second close of a hop writes nothing new', async (t) => {
