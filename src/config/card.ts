@@ -7,7 +7,8 @@
  *   CFU.txt, Recording.txt: the card is unusable (config undefined); the
  *   running appliance keeps its last good configuration.
  * - Timeout.txt, ProceedKey.txt, Tries.txt, AcceptKey.txt, AcceptSeconds.txt,
- *   Rounds.txt, RetryPause.txt, MessageSeconds.txt: the default is used.
+ *   Rounds.txt, RetryPause.txt, MessageSeconds.txt, TrunkPrefix.txt: the
+ *   default is used.
  * - A technician's file: just that setting is dropped (a broken Fork.txt
  *   must not take the technician out of an emergency ring).
  * - The CFU target: falls back to First.txt. A prompt: reported; the media
@@ -20,7 +21,7 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import { parsePbxIni, PBX_INI, type PbxConfig } from './pbx-ini.js';
 import { readTechnicians, linkTechnicians, type Technician } from './technicians.js';
 import {
-  TxtReader, parseExtension, parseInteger, parseKey, parseNationalPrefix, parseObjectName, parseProvider, parseSeconds,
+  TxtReader, parseExtension, parseInteger, parseKey, parseNationalPrefix, parseObjectName, parseProvider, parseSeconds, parseTrunkPrefix,
   type Parsed, type Problem, type SmsProviderName,
 } from './txt-value.js';
 import { checkPromptFile } from './wav-check.js';
@@ -62,6 +63,12 @@ export interface CardConfig {
   /** MaxWaiting.txt: calls at most in the waiting queue (not yet keyed); more get 486 (hotline/admission.ts). */
   maxWaiting: number;
   smsProvider: SmsProviderName;
+  /**
+   * TrunkPrefix.txt: put before a caller number that arrives without it, so
+   * the IM, the SMS and the ticket carry a number to call back
+   * (hotline/caller-id.ts dialableCaller). Undefined: numbers are kept as they come.
+   */
+  trunkPrefix?: string;
   /** National prefix put before each SMSNumber; '' when blank with the LOG provider. */
   smsPrefix: string;
   cfuName: string;
@@ -161,6 +168,7 @@ export async function loadCard(dir: string): Promise<{ config?: CardConfig; prob
   };
   if (hunt.acceptKey !== undefined) config.acceptKey = hunt.acceptKey;
   if (hunt.rounds !== undefined) config.rounds = hunt.rounds;
+  if (app.trunkPrefix !== undefined) config.trunkPrefix = app.trunkPrefix;
   if (smsSettingsStamp) config.smsSettingsStamp = smsSettingsStamp;
   return { config, problems: r.problems };
 }
@@ -186,7 +194,9 @@ async function readAppFiles(r: TxtReader) {
   // company's hotline rarely has more than a few callers at once, even in a real outage; a flood
   // then holds at most 10 RTP ports and the memory of 10 calls.
   const maxWaiting = await r.optional('MaxWaiting.txt', (v) => parseInteger(v, 1, 200, 'how many callers may wait for the proceed key at once'), DEFAULTS.maxWaiting);
-  return { xmlNumber, smsProvider, smsPrefix, cfuName, first, timeoutSec, proceedKey, tries, maxWaiting };
+  // TrunkPrefix.txt: blank or missing = caller numbers are kept as the PBX gives them.
+  const trunkPrefix = await r.optional<string | undefined>('TrunkPrefix.txt', parseTrunkPrefix, undefined);
+  return { xmlNumber, smsProvider, smsPrefix, cfuName, first, timeoutSec, proceedKey, tries, maxWaiting, trunkPrefix };
 }
 
 /** The settings of issue 10's hunt: accept key, rounds, pauses. A wrong value gives the default. */

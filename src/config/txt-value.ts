@@ -85,6 +85,14 @@ export function parseNationalPrefix(v: string): Parsed<string> {
   return /^[1-9][0-9]{0,3}$/.test(v) ? ok(v) : bad('the national prefix: 1 to 4 digits (e.g. 39 for Italy)');
 }
 
+/**
+ * TrunkPrefix.txt: what the PBX dials before an outside number, e.g. 0 (seed:
+ * the caller number "contains prefix of the local trunk line"): 1 to 6 digits.
+ */
+export function parseTrunkPrefix(v: string): Parsed<string> {
+  return /^[0-9]{1,6}$/.test(v) ? ok(v) : bad('the trunk prefix: the digits the PBX dials before an outside number, 1 to 6 digits (e.g. 0)');
+}
+
 export const PROVIDERS = ['LOG', 'HTTP', 'KANNEL', 'CODEMA'] as const;
 export type SmsProviderName = (typeof PROVIDERS)[number];
 

@@ -14,7 +14,7 @@ import type { IncomingInvite } from '../sip/ua-incoming.js';
 import { sanitizeNumber } from '../tickets/ticket-name.js';
 import { errText, type Logger } from '../util/log.js';
 import type { HotlineServices } from './services.js';
-import { callerNumber } from './caller-id.js';
+import { callerNumber, dialableCaller } from './caller-id.js';
 
 export class CallerLeg {
   private player: PromptPlayer | undefined;
@@ -80,7 +80,7 @@ export class CallerLeg {
       log.warn(`caller's call not established: ${errText(e)}`);
       return undefined;
     }
-    return new CallerLeg(dialog, media, sanitizeNumber(callerNumber(inv.request)), log);
+    return new CallerLeg(dialog, media, dialableCaller(callerNumber(inv.request), config), log);
   }
 
   get session(): RtpSession {

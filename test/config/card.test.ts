@@ -35,6 +35,7 @@ t.test('the example card loads with zero problems', async (t) => {
   t.equal(config.rounds, 3);
   t.equal(config.retryPauseSec, 10);
   t.equal(config.messageSec, 120);
+  t.equal(config.trunkPrefix, '0', 'the seed\'s trunk prefix');
   t.equal(config.prompts.digits['#'], join(card.dir, 'digit-hash.wav'));
   t.equal(config.prompts.goodbyeMessage, join(card.dir, 'goodbye-message.wav'));
 });
@@ -132,6 +133,8 @@ const BROKEN: [string, string | undefined, RegExp, boolean][] = [
   ['MaxWaiting.txt', '0', /"0" is not valid: should hold how many callers may wait for the proceed key at once \(a whole number from 1 to 200\)/, true],
   ['MaxWaiting.txt', 'ten', /"ten" is not valid: .*from 1 to 200/, true],
   ['ProceedKey.txt', '12', /one key: 0-9, \* or #/, true],
+  ['TrunkPrefix.txt', '+39', /"\+39" is not valid: should hold the trunk prefix: the digits the PBX dials before an outside number/, true],
+  ['TrunkPrefix.txt', '0 0', /1 to 6 digits \(e\.g\. 0\)/, true],
   ['AcceptKey.txt', 'A', /"A" is not valid: should hold one key: 0-9, \* or #/, true],
   ['AcceptKey.txt', '5 #', /one key: 0-9, \* or #/, true],
   ['AcceptSeconds.txt', '0', /should hold seconds to wait for the accept key \(a whole number from 1 to 120\)/, true],
@@ -216,7 +219,7 @@ t.test('a provider other than LOG needs SMSprefix.txt', async (t) => {
 t.test('defaults when the optional files are missing', async (t) => {
   const card = tempCard(t);
   const optional = ['SMSProvider.txt', 'Timeout.txt', 'ProceedKey.txt', 'Tries.txt', 'MaxWaiting.txt', 'CFU.txt', 'TED_CFU',
-    'AcceptKey.txt', 'AcceptSeconds.txt', 'Rounds.txt', 'RetryPause.txt', 'MessageSeconds.txt'];
+    'AcceptKey.txt', 'AcceptSeconds.txt', 'Rounds.txt', 'RetryPause.txt', 'MessageSeconds.txt', 'TrunkPrefix.txt'];
   for (const f of optional) card.remove(f);
   const { config, problems } = await loadCard(card.dir);
   t.same(problems, []);
@@ -232,6 +235,7 @@ t.test('defaults when the optional files are missing', async (t) => {
   t.equal(config?.rounds, undefined);
   t.equal(config?.retryPauseSec, 10);
   t.equal(config?.messageSec, 120);
+  t.equal(config?.trunkPrefix, undefined, 'TrunkPrefix.txt missing: numbers kept as they come');
   card.write('Recording.txt', '/var/rec\n');
   t.equal((await loadCard(card.dir)).config?.recordingDir, '/var/rec');
 });

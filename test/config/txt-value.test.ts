@@ -1,6 +1,6 @@
 import t from 'tap';
 import {
-  cleanTxt, classify, quote, parseExtension, parseDialNumber, parseSmsNumber, parseSeconds, parseNationalPrefix,
+  cleanTxt, classify, quote, parseExtension, parseDialNumber, parseSmsNumber, parseSeconds, parseNationalPrefix, parseTrunkPrefix,
   parseProvider, parseObjectName, parseKey, parseYesNo,
 } from '../../src/config/txt-value.js';
 
@@ -54,6 +54,15 @@ t.test('the national prefix refuses 0, + and 00 with a clear reason', async (t) 
   }
   t.notOk(parseNationalPrefix('39a').ok);
   t.notOk(parseNationalPrefix('12345').ok);
+});
+
+t.test('the trunk prefix is 1 to 6 digits, a leading 0 included', async (t) => {
+  for (const v of ['0', '9', '00', '012345']) t.same(parseTrunkPrefix(v), { ok: true, value: v }, v);
+  for (const v of ['+39', '0 0', '1234567', 'O', '*0']) {
+    const r = parseTrunkPrefix(v);
+    t.notOk(r.ok, v);
+    if (!r.ok) t.match(r.should, /trunk prefix: the digits the PBX dials before an outside number, 1 to 6 digits/);
+  }
 });
 
 t.test('providers are case-insensitive, unknown ones are refused', async (t) => {
