@@ -2,7 +2,9 @@
  * pcap2wave: a G.711 call capture to a WAV file (8 kHz, 16-bit).
  *
  * Channels (stereo by default, `mix` = mono sum, clipped):
- * - Recordings of this appliance carry role MACs (see pcap-writer.ts).
+ * - Recordings of this appliance carry role MACs (see pcap-writer.ts); they
+ *   are read as roles only when consistent (role-check.ts), since other
+ *   tools write the same dummy MACs.
  *   Left = what the caller sent. Right = what the caller HEARD, i.e. every
  *   packet sent to the caller (prompts, ringback, each technician's audio as
  *   relayed). The technician-leg packets are in the file too but are not
@@ -26,7 +28,7 @@
 import { ALAW_TO_PCM, ULAW_TO_PCM } from '../media/g711.js';
 import { decodeUdp, type UdpDatagram } from './frame-decode.js';
 import { readCapture, CaptureFormatError } from './pcap-reader.js';
-import { ROLE_MAC_BYTE } from './pcap-writer.js';
+import { hasApplianceRoles, MAC_CALLER, MAC_TECH } from './role-check.js';
 import { G711_PT, isEventOrNoise, parseRtp, payloadTypeName, type RtpPacket } from './rtp-packet.js';
 import { placeChannel, RATE, type AudioPacket, type PlacedAudio, type StreamStats } from './timeline.js';
 import { encodeWav } from '../media/wav.js';
@@ -73,11 +75,6 @@ interface Candidate {
   rtp: RtpPacket;
 }
 
-const roleMac = (b: number): string => `0200000000${b.toString(16).padStart(2, '0')}`;
-const MAC_CALLER = roleMac(ROLE_MAC_BYTE.caller);
-const MAC_TECH = roleMac(ROLE_MAC_BYTE.technician);
-const OUR_MACS = new Set([roleMac(ROLE_MAC_BYTE.appliance), MAC_CALLER, MAC_TECH]);
-
 export function pcap2wave(input: Buffer, opts: Pcap2WaveOptions = {}): Pcap2WaveResult {
   let cap;
   try {
@@ -92,7 +89,7 @@ export function pcap2wave(input: Buffer, opts: Pcap2WaveOptions = {}): Pcap2Wave
     warnings.push('no packets: the recording ended before any audio (a call cut within its first moments); the WAV is empty');
     return { wav: encodeWav(RATE, [new Int16Array(0), new Int16Array(0)]), channels: 2, durationSec: 0, mode: 'roles', left: [], right: [], codecs: [], warnings };
   }
-  const { rtp: all, udpCount } = rtpCandidates(cap.packets);
+  const { rtp: all, udpCount, roles } = rtpCandidates(cap.packets);
   const rtp = boundTime(all, opts.maxSeconds ?? MAX_WAV_SEC, warnings);
   if (rtp.length === 0) throw new Pcap2WaveError(`no RTP found (${cap.packets.length} packets, ${udpCount} UDP)`);
   const audio = rtp.filter((c) => !isEventOrNoise(c.rtp));
@@ -104,7 +101,7 @@ export function pcap2wave(input: Buffer, opts: Pcap2WaveOptions = {}): Pcap2Wave
   }
   for (const [name, k] of skipped) warnings.push(`skipped ${k} RTP packets of unsupported codec ${name}`);
 
-  const mode = g711.every((c) => c.udp.srcMac !== undefined && OUR_MACS.has(c.udp.srcMac)) ? 'roles' : 'endpoints';
+  const mode = roles ? 'roles' : 'endpoints';
   const [leftPk, rightPk] = mode === 'roles' ? splitByRoles(g711) : splitByEndpoints(g711);
   const t0 = rtp[0].timeUs;
   const span = Math.round(((rtp[rtp.length - 1].timeUs - t0) * RATE) / 1e6);
@@ -124,22 +121,28 @@ export function pcap2wave(input: Buffer, opts: Pcap2WaveOptions = {}): Pcap2Wave
   };
 }
 
-/** UDP packets that parse as RTP, in capture order, from flows of 2+ packets (one stray UDP packet is not a stream). */
-function rtpCandidates(packets: { timeUs: number; linkType: number; data: Buffer }[]): { rtp: Candidate[]; udpCount: number } {
+/**
+ * UDP packets that parse as RTP, in capture order, from flows of 2+ packets
+ * (one stray UDP packet is not a stream), and whether the capture is one of
+ * our recordings (every packet there is RTP the appliance relayed, so one
+ * packet is audio).
+ */
+function rtpCandidates(packets: { timeUs: number; linkType: number; data: Buffer }[]): { rtp: Candidate[]; udpCount: number; roles: boolean } {
   const all: Candidate[] = [];
-  let udpCount = 0;
+  const udps: UdpDatagram[] = [];
   packets.forEach((p, i) => {
     const udp = decodeUdp(p.linkType, p.data);
     if (!udp) return;
-    udpCount++;
+    udps.push(udp);
     const rtp = parseRtp(udp.payload);
     if (rtp) all.push({ frame: i + 1, timeUs: p.timeUs, udp, rtp });
   });
+  const roles = hasApplianceRoles(udps);
   const flows = countBy(all, flowKey);
-  const rtp = all.filter((c) => (flows.get(flowKey(c)) ?? 0) >= 2 || (c.udp.srcMac !== undefined && OUR_MACS.has(c.udp.srcMac)));
+  const rtp = roles ? all : all.filter((c) => (flows.get(flowKey(c)) ?? 0) >= 2);
   // Captures are nearly always in time order; a merged file may not be.
   rtp.sort((a, b) => a.timeUs - b.timeUs);
-  return { rtp, udpCount };
+  return { rtp, udpCount: udps.length, roles };
 }
 
 /**
