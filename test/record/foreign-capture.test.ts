@@ -191,10 +191,12 @@ t.test('hasApplianceRoles: the rules as a table', async (t) => {
   const tech = '3.3.3.3:5000';
   const rows: [string, UdpDatagram[], boolean][] = [
     ['caller <-> appliance <-> technician', [dg(CALLER, APPL, c, app), dg(APPL, CALLER, app, c), dg(TECH, APPL, tech, leg), dg(APPL, TECH, leg, tech)], true],
-    ['a receiver not placed (ff) binds nothing', [dg(CALLER, APPL, c, app), dg(APPL, UNKNOWN, app, c), dg(APPL, CALLER, app, c)], true],
+    ['a receiver not placed (ff) is a peer', [dg(CALLER, APPL, c, app), dg(APPL, UNKNOWN, app, c), dg(APPL, CALLER, app, c)], true],
+    ['one phone both caller and technician (an internal test call)', [dg(CALLER, APPL, c, app), dg(APPL, CALLER, app, c), dg(TECH, APPL, c, leg), dg(APPL, TECH, leg, c)], true],
     ['no caller in the capture', [dg(TECH, APPL, tech, leg), dg(APPL, TECH, leg, tech)], false],
     ['a packet between two peers, not via the appliance', [dg(CALLER, APPL, c, app), dg(CALLER, TECH, c, tech)], false],
-    ['an endpoint with two MACs (fixed dummies)', [dg(APPL, CALLER, c, app), dg(APPL, CALLER, app, c)], false],
+    ['fixed dummies: each host sends as the appliance and receives as the caller', [dg(APPL, CALLER, c, app), dg(APPL, CALLER, app, c)], false],
+    ['an appliance port also a peer', [dg(CALLER, APPL, c, app), dg(TECH, APPL, app, leg)], false],
     ['another MAC', [dg(CALLER, APPL, c, app), dg('00:11:22:33:44:55', APPL, tech, app)], false],
     ['no link layer MACs', [{ ...dg(CALLER, APPL, c, app), srcMac: undefined, dstMac: undefined }], false],
     ['nothing', [], false],
