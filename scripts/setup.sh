@@ -13,4 +13,4 @@ else
   echo "setup.sh: not root, skipping apt-get (the end-to-end tests need: sip-tester kamailio baresip sox tshark kannel sipvicious faketime qemu-user-static; the benchmarks rtpengine-daemon)" >&2
 fi
 npm ci --no-audit --no-fund
-scripts/setup-arm.sh .arm
+scripts/setup-arm.sh
