@@ -16,11 +16,30 @@ say() {
     silence 1 0.02 0.5% gain -n -3
 }
 
-say announcement "This is the emergency line. This call is recorded. Use it only in an emergency. Press 1 to reach the technician on duty."
+# The announcement ends with "press": the player adds the digit prompt of the
+# card's ProceedKey.txt (hotline/spoken.ts), so the words follow the card.
+say announcement "This is the emergency line. This call is recorded. Use it only in an emergency. To reach the technician on duty, press"
 say goodbye "No key was pressed. Goodbye."
+say hold "All technicians are busy. Please hold."
+say message "Nobody could be reached. Please leave a message after the tone; hang up when you are done."
+say goodbye-message "Thank you. Your message has been recorded. Goodbye."
 say cfu-set "You are now in charge. Emergency calls ring your phone first."
 say cfu-cleared "Call forwarding cleared. The default technician is in charge."
 say error-voice "Sorry, this extension is not known."
+
+# Pieces joined at run time (hotline/spoken.ts): "Emergency call from" <the
+# caller's number digit by digit> "Press" <key> "to accept." Trailing silence
+# is trimmed too, so the player sets the gaps.
+piece() {
+  say "$1" "$2"
+  sox "$TMP/$1.wav" "$TMP/$1.trim.wav" reverse silence 1 0.02 0.5% reverse
+  mv "$TMP/$1.trim.wav" "$TMP/$1.wav"
+}
+piece call-from "Emergency call from"
+piece press "Press"
+piece to-accept "to accept."
+DIGITS="0:zero 1:one 2:two 3:three 4:four 5:five 6:six 7:seven 8:eight 9:nine star:star hash:hash"
+for d in $DIGITS; do piece "digit-${d%%:*}" "${d#*:}"; done
 
 # The error prompt starts with three rising tones (like a special information
 # tone) so it is recognisable even when the words are not understood.
@@ -31,7 +50,9 @@ sox -n -r 8000 -c 1 -b 16 -e signed-integer "$TMP/gap.wav" trim 0 0.3
 sox "$TMP/sit950.wav" "$TMP/sit1400.wav" "$TMP/sit1800.wav" "$TMP/gap.wav" "$TMP/sit.wav"
 sox "$TMP/sit.wav" "$TMP/error-voice.wav" "$TMP/error.wav"
 
-for p in announcement goodbye cfu-set cfu-cleared error; do
+NAMES="announcement goodbye cfu-set cfu-cleared error hold message goodbye-message call-from press to-accept"
+for d in $DIGITS; do NAMES="$NAMES digit-${d%%:*}"; done
+for p in $NAMES; do
   cp "$TMP/$p.wav" "$OUT/$p.wav"
   printf '%s: ' "$p.wav"; sox --i -d "$OUT/$p.wav"
 done

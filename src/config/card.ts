@@ -6,7 +6,8 @@
  * - XMLnumber.txt, First.txt, pbx.ini, SMSProvider.txt, SMSprefix.txt,
  *   CFU.txt, Recording.txt: the card is unusable (config undefined); the
  *   running appliance keeps its last good configuration.
- * - Timeout.txt, ProceedKey.txt, Tries.txt: the default is used.
+ * - Timeout.txt, ProceedKey.txt, Tries.txt, AcceptKey.txt, AcceptSeconds.txt,
+ *   Rounds.txt, RetryPause.txt, MessageSeconds.txt: the default is used.
  * - A technician's file: just that setting is dropped (a broken Fork.txt
  *   must not take the technician out of an emergency ring).
  * - The CFU target: falls back to First.txt. A prompt: reported; the media
@@ -29,11 +30,25 @@ export type { Technician } from './technicians.js';
 export type { PbxConfig } from './pbx-ini.js';
 
 export interface Prompts {
+  /** Ends with "Press"; the digit prompt of ProceedKey.txt follows (hotline/spoken.ts). */
   announcement: string;
+  /** The goodbye after no key was pressed in the waiting queue. */
   goodbye: string;
   cfuSet: string;
   cfuCleared: string;
   error: string;
+  /** To a technician with an accept key: "Emergency call from" <digits> "Press" <key> "to accept." */
+  callFrom: string;
+  pressKey: string;
+  toAccept: string;
+  /** One prompt per key '0'..'9', '*', '#'. */
+  digits: Record<string, string>;
+  /** "All technicians are busy. Please hold." */
+  hold: string;
+  /** "Nobody could be reached. Please leave a message after the tone; ..." */
+  message: string;
+  /** The goodbye after a message was recorded. */
+  goodbyeMessage: string;
 }
 
 export interface CardConfig {
@@ -53,6 +68,20 @@ export interface CardConfig {
   first: string;
   /** Default no-answer timeout (CFNR), seconds. */
   timeoutSec: number;
+  /**
+   * AcceptKey.txt: the key a technician presses to take the call; undefined
+   * (blank or missing) = off, any answer connects (the seed's behaviour).
+   * Each Technician.acceptKey holds the effective key (its own file wins).
+   */
+  acceptKey?: string;
+  /** AcceptSeconds.txt: how long an answered leg may take to press the accept key. */
+  acceptSec: number;
+  /** Rounds.txt: at most this many rounds of a looping chain; undefined = no cap (the seed's). */
+  rounds?: number;
+  /** RetryPause.txt: seconds the caller holds after a round in which every leg failed at once. */
+  retryPauseSec: number;
+  /** MessageSeconds.txt: the longest message the caller may leave. */
+  messageSec: number;
   technicians: ReadonlyMap<string, Technician>;
   pbx: PbxConfig;
   /** Absolute paths. */
@@ -68,6 +97,16 @@ export interface CardConfig {
   smsSettingsStamp?: string;
 }
 
+/** The keys a digit prompt exists for, in order. */
+export const KEYS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '#'] as const;
+
+/** digit-0.wav ... digit-9.wav, digit-star.wav, digit-hash.wav. */
+function digitFiles(): Record<string, string> {
+  const names: Record<string, string> = {};
+  for (const k of KEYS) names[k] = `digit-${k === '*' ? 'star' : k === '#' ? 'hash' : k}.wav`;
+  return names;
+}
+
 /** Prompt files in the application folder (8 kHz mono 16-bit PCM WAV). */
 export const PROMPT_FILES: Readonly<Prompts> = {
   announcement: 'announcement.wav',
@@ -75,9 +114,19 @@ export const PROMPT_FILES: Readonly<Prompts> = {
   cfuSet: 'cfu-set.wav',
   cfuCleared: 'cfu-cleared.wav',
   error: 'error.wav',
+  callFrom: 'call-from.wav',
+  pressKey: 'press.wav',
+  toAccept: 'to-accept.wav',
+  digits: digitFiles(),
+  hold: 'hold.wav',
+  message: 'message.wav',
+  goodbyeMessage: 'goodbye-message.wav',
 };
 
-export const DEFAULTS = { timeoutSec: 20, proceedKey: '1', tries: 3, provider: 'LOG', recording: '../TED_RECORDING', cfuName: 'TED_CFU' } as const;
+export const DEFAULTS = {
+  timeoutSec: 20, proceedKey: '1', tries: 3, provider: 'LOG', recording: '../TED_RECORDING', cfuName: 'TED_CFU',
+  acceptSec: 15, retryPauseSec: 10, messageSec: 120,
+} as const;
 
 /** Read and validate the card in `dir` (the TicketSMS folder). */
 export async function loadCard(dir: string): Promise<{ config?: CardConfig; problems: Problem[] }> {
@@ -90,7 +139,8 @@ export async function loadCard(dir: string): Promise<{ config?: CardConfig; prob
   const r = new TxtReader(root);
   const app = await readAppFiles(r);
   const pbx = await readPbx(r);
-  const technicians = await readTechnicians(r, app.timeoutSec, app.cfuName);
+  const hunt = await readHuntFiles(r);
+  const technicians = await readTechnicians(r, app.timeoutSec, app.cfuName, hunt.acceptKey);
   linkTechnicians(r, technicians);
   const first = app.first !== undefined && known(r, technicians, 'First.txt', app.first) ? app.first : undefined;
   const cfuTarget = app.cfuName !== undefined ? await readCfuTarget(r, app.cfuName, technicians) : undefined;
@@ -105,7 +155,10 @@ export async function loadCard(dir: string): Promise<{ config?: CardConfig; prob
   const config: CardConfig = {
     dir: root, xmlNumber, proceedKey: app.proceedKey, tries: app.tries, smsProvider, smsPrefix, cfuName, cfuTarget, first,
     timeoutSec: app.timeoutSec, technicians, pbx, prompts, ...dirs,
+    acceptSec: hunt.acceptSec, retryPauseSec: hunt.retryPauseSec, messageSec: hunt.messageSec,
   };
+  if (hunt.acceptKey !== undefined) config.acceptKey = hunt.acceptKey;
+  if (hunt.rounds !== undefined) config.rounds = hunt.rounds;
   if (smsSettingsStamp) config.smsSettingsStamp = smsSettingsStamp;
   return { config, problems: r.problems };
 }
@@ -128,6 +181,21 @@ async function readAppFiles(r: TxtReader) {
   // Tries.txt: announcement plays before goodbye when no key is pressed.
   const tries = await r.optional('Tries.txt', (v) => parseInteger(v, 1, 10, 'how often the announcement plays'), DEFAULTS.tries);
   return { xmlNumber, smsProvider, smsPrefix, cfuName, first, timeoutSec, proceedKey, tries };
+}
+
+/** The settings of issue 10's hunt: accept key, rounds, pauses. A wrong value gives the default. */
+async function readHuntFiles(r: TxtReader) {
+  // AcceptKey.txt: blank or missing = off, any answer connects (seed).
+  const acceptKey = await r.optional<string | undefined>('AcceptKey.txt', parseKey, undefined);
+  // AcceptSeconds.txt: how long the accept prompt waits for the key (default 15).
+  const acceptSec = await r.optional('AcceptSeconds.txt', (v) => parseInteger(v, 1, 120, 'seconds to wait for the accept key'), DEFAULTS.acceptSec);
+  // Rounds.txt: blank or missing = ring round after round as the seed's CFNR loop did.
+  const rounds = await r.optional<number | undefined>('Rounds.txt', (v) => parseInteger(v, 1, 100, 'how many rounds of the chain to ring'), undefined);
+  // RetryPause.txt: the hold after a round where everyone was busy (default 10).
+  const retryPauseSec = await r.optional('RetryPause.txt', (v) => parseInteger(v, 1, 600, 'seconds the caller holds before the next round'), DEFAULTS.retryPauseSec);
+  // MessageSeconds.txt: the longest message (default 120).
+  const messageSec = await r.optional('MessageSeconds.txt', (v) => parseInteger(v, 5, 600, 'the longest message in seconds'), DEFAULTS.messageSec);
+  return { acceptKey, acceptSec, rounds, retryPauseSec, messageSec };
 }
 
 async function readPbx(r: TxtReader): Promise<PbxConfig | undefined> {
@@ -155,15 +223,21 @@ async function readCfuTarget(r: TxtReader, cfuName: string, technicians: Readonl
 }
 
 async function readPrompts(r: TxtReader): Promise<Prompts> {
-  const out = { ...PROMPT_FILES };
+  const out: Prompts = { ...PROMPT_FILES, digits: { ...PROMPT_FILES.digits } };
   for (const key of Object.keys(PROMPT_FILES) as (keyof Prompts)[]) {
-    const name = PROMPT_FILES[key];
-    const real = (await r.resolve(name)) ?? name;
-    out[key] = join(r.root, real);
-    const wrong = await checkPromptFile(out[key]);
-    if (wrong) r.problem(name, `${wrong}: should be an 8 kHz mono 16-bit PCM WAV (sox IN.wav -r 8000 -c 1 -b 16 ${name})`);
+    if (key === 'digits') continue;
+    out[key] = await readPrompt(r, PROMPT_FILES[key]);
   }
+  for (const k of KEYS) out.digits[k] = await readPrompt(r, PROMPT_FILES.digits[k]);
   return out;
+}
+
+/** The absolute path of prompt `name`; a missing or wrong one is a problem (the media layer plays a tone instead). */
+async function readPrompt(r: TxtReader, name: string): Promise<string> {
+  const path = join(r.root, (await r.resolve(name)) ?? name);
+  const wrong = await checkPromptFile(path);
+  if (wrong) r.problem(name, `${wrong}: should be an 8 kHz mono 16-bit PCM WAV (sox IN.wav -r 8000 -c 1 -b 16 ${name})`);
+  return path;
 }
 
 async function readDirs(r: TxtReader): Promise<Pick<CardConfig, 'recordingDir' | 'ticketDir' | 'outboxDir'> | undefined> {

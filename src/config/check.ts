@@ -1,30 +1,69 @@
 /**
  * `ticketline check [CARD_DIR]`: validate a card and print every problem,
- * one `<file>: <message>` line each, then a summary. Exit code 0 when clean.
+ * one `<file>: <message>` line each, then a summary. Exit code 0 when clean;
+ * WARN lines (a valid card that probably does not do what is meant, e.g. one
+ * copied from the original) keep exit code 0.
  */
 import { dirname, resolve } from 'node:path';
+import { parseCounter } from '../tickets/counter.js';
 import { loadCard, type CardConfig } from './card.js';
 import { TxtReader, quote, type Problem } from './txt-value.js';
 
 /**
  * TicketNR.txt is not part of CardConfig (the ticket counter reads it itself
- * for each hop) but a malformed value would stop tickets: blank or a
- * non-negative integer.
+ * for each hop). A value the counter will not take is a WARN: the counter
+ * logs an error, counts on from its last number (or 1) and rewrites the file,
+ * so calls go on, but the numbering is not the one the installer wrote.
  */
-async function checkTicketNr(dir: string): Promise<Problem[]> {
-  const r = new TxtReader(resolve(dir));
+async function checkTicketNr(r: TxtReader): Promise<void> {
   const got = await r.read('TicketNR.txt');
-  if (got.kind === 'value' && !/^[0-9]{1,15}$/.test(got.value)) {
-    r.problem('TicketNR.txt', `${quote(got.value)} is not valid: should hold the next ticket number (a whole number, or blank to start at 1)`);
-  }
-  return r.problems;
+  if (got.kind !== 'value') return;
+  const counted = parseCounter(got.value);
+  if (counted.kind !== 'garbage') return;
+  r.problems.push({
+    file: 'TicketNR.txt',
+    message: `${quote(got.value)} will not be taken by the ticket counter: should hold the next ticket number (a whole number from 1, or blank to start at 1); `
+      + 'as it is, numbering restarts at 1',
+    advice: true,
+  });
 }
 
-/** Every problem of the card in `dir`, TicketNR.txt included. */
+/**
+ * Valid cards that do not do what they are meant to (issue 10 "Migration"):
+ * a card copied from the original has no Next.txt (the chain lived in the
+ * PBX's CFNR) and may still name CODEMA as SMS provider.
+ */
+export function cardAdvice(c: CardConfig): Problem[] {
+  const out: Problem[] = [];
+  if (![...c.technicians.values()].some((t) => t.next !== undefined)) {
+    const first = c.cfuTarget ?? c.first;
+    out.push({
+      file: 'Next.txt',
+      message: `no technician has one, so the hunt rings only ${first} — the original took the chain from the PBX's CFNR: write Next.txt in each technician folder`,
+      advice: true,
+    });
+  }
+  if (c.smsProvider === 'CODEMA') {
+    out.push({
+      file: 'SMSProvider.txt',
+      message: "is CODEMA, whose interface is not public: every SMS will go to Outbox/failed/; use HTTP (HTTP/URL.txt) with your gateway",
+      advice: true,
+    });
+  }
+  return out;
+}
+
+/** Every problem of the card in `dir`: errors, warnings and WARN advice (TicketNR.txt included). */
 export async function checkCard(dir: string): Promise<Problem[]> {
-  const { problems } = await loadCard(dir);
-  if (problems.some((p) => p.file === '.')) return problems;
-  return [...problems, ...(await checkTicketNr(dir))];
+  return (await inspectCard(dir)).problems;
+}
+
+async function inspectCard(dir: string): Promise<{ config?: CardConfig; problems: Problem[] }> {
+  const { config, problems } = await loadCard(dir);
+  if (problems.some((p) => p.file === '.')) return { problems };
+  const r = new TxtReader(resolve(dir));
+  await checkTicketNr(r);
+  return { config, problems: [...problems, ...r.problems, ...(config ? cardAdvice(config) : [])] };
 }
 
 /** One line about a good card, without secrets: for `check` and the start-up log. */
@@ -51,14 +90,17 @@ export type ExtraCheck = (config: CardConfig) => Problem[] | Promise<Problem[]>;
 export async function runCheck(argv: readonly string[], stdout: Out, defaultDir = dirname(process.argv[1] ?? '.'), extra?: ExtraCheck): Promise<number> {
   const args = argv[0] === 'check' ? argv.slice(1) : argv;
   const dir = resolve(args[0] ?? defaultDir);
-  const { config, problems: loaded } = await loadCard(dir);
-  const problems = loaded.some((p) => p.file === '.') ? loaded : [...loaded, ...(await checkTicketNr(dir))];
-  if (config && extra) problems.push(...(await extra(config)));
+  const { config, problems: all } = await inspectCard(dir);
+  if (config && extra) all.push(...(await extra(config)));
+  const problems = all.filter((p) => !p.advice);
+  const advice = all.filter((p) => p.advice);
   for (const p of problems) stdout.write(`${p.file}: ${p.warning ? 'warning: ' : ''}${p.message}\n`);
+  for (const p of advice) stdout.write(`WARN ${p.file}: ${p.message}\n`);
   const errors = problems.filter((p) => !p.warning).length;
-  const counts = `${errors} error(s), ${problems.length - errors} warning(s)`;
+  const counts = `${errors} error(s), ${problems.length - errors} warning(s)${advice.length ? `, ${advice.length} WARN` : ''}`;
   if (!config) stdout.write(`card ${dir}: ${counts}; NOT usable: a running appliance keeps its last good configuration, a starting one waits for a fix\n`);
   else if (problems.length) stdout.write(`card ${dir}: ${counts}; usable with the settings above dropped or defaulted (${describeCard(config)})\n`);
+  else if (advice.length) stdout.write(`card ${dir}: OK with ${advice.length} WARN above (${describeCard(config)})\n`);
   else stdout.write(`card ${dir}: OK (${describeCard(config)})\n`);
   return problems.length === 0 ? 0 : 1;
 }

@@ -4,7 +4,7 @@
  * holds Next.txt, Fork.txt, SMSNumber.txt or Timeout.txt.
  */
 import { readdir } from 'node:fs/promises';
-import { TxtReader, parseDialNumber, parseExtension, parseSeconds, parseSmsNumber, type Parsed } from './txt-value.js';
+import { TxtReader, parseDialNumber, parseExtension, parseKey, parseSeconds, parseSmsNumber, quote, type Parsed } from './txt-value.js';
 
 export interface Technician {
   ext: string;
@@ -13,6 +13,12 @@ export interface Technician {
   /** Number rung in parallel through the PBX, e.g. the mobile. */
   fork?: string;
   timeoutSec: number;
+  /**
+   * The effective accept key: this technician's own AcceptKey.txt when that
+   * file exists (blank there = no key for them), else the card's
+   * AcceptKey.txt; undefined = any answer connects (the seed's behaviour).
+   */
+  acceptKey?: string;
   sms?: { number: string; user?: string; password?: string };
 }
 
@@ -40,16 +46,29 @@ async function technicianFolders(r: TxtReader, skip: string | undefined): Promis
   return out.sort();
 }
 
-async function readTechnician(r: TxtReader, ext: string, defaultTimeout: number): Promise<Technician> {
+/** `<ext>/AcceptKey.txt` wins over the card's when it exists; a wrong value falls back to the card's key. */
+async function readAcceptKey(r: TxtReader, ext: string, cardKey: string | undefined): Promise<string | undefined> {
+  const own = await r.read(`${ext}/AcceptKey.txt`);
+  if (own.kind === 'missing') return cardKey;
+  if (own.kind === 'blank') return undefined;
+  const key = parseKey(own.value);
+  if (key.ok) return key.value;
+  r.problem(`${ext}/AcceptKey.txt`, `${quote(own.value)} is not valid: should hold ${key.should} (blank = no key for ${ext}); the card's AcceptKey.txt applies`);
+  return cardKey;
+}
+
+async function readTechnician(r: TxtReader, ext: string, defaultTimeout: number, cardKey: string | undefined): Promise<Technician> {
   const next = await r.optional<string | undefined>(`${ext}/Next.txt`, parseExtension, undefined);
   const fork = await r.optional<string | undefined>(`${ext}/Fork.txt`, parseDialNumber, undefined);
   const timeoutSec = await r.optional(`${ext}/Timeout.txt`, parseSeconds, defaultTimeout);
   const number = await r.optional<string | undefined>(`${ext}/SMSNumber.txt`, parseSmsNumber, undefined);
   const user = await r.optional<string | undefined>(`${ext}/SMSUser.txt`, parseCredential, undefined);
   const password = await r.optional<string | undefined>(`${ext}/SMSPassword.txt`, parseCredential, undefined, true);
+  const acceptKey = await readAcceptKey(r, ext, cardKey);
   const t: Technician = { ext, timeoutSec };
   if (next !== undefined) t.next = next;
   if (fork !== undefined) t.fork = fork;
+  if (acceptKey !== undefined) t.acceptKey = acceptKey;
   if (number !== undefined) {
     t.sms = { number };
     if (user !== undefined) t.sms.user = user;
@@ -60,10 +79,12 @@ async function readTechnician(r: TxtReader, ext: string, defaultTimeout: number)
   return t;
 }
 
-/** Every technician on the card; `skip` is the CFU object's folder. */
-export async function readTechnicians(r: TxtReader, defaultTimeout: number, skip: string | undefined): Promise<Map<string, Technician>> {
+/** Every technician on the card; `skip` is the CFU object's folder, `cardKey` the card's AcceptKey.txt. */
+export async function readTechnicians(
+  r: TxtReader, defaultTimeout: number, skip: string | undefined, cardKey?: string,
+): Promise<Map<string, Technician>> {
   const map = new Map<string, Technician>();
-  for (const ext of await technicianFolders(r, skip)) map.set(ext, await readTechnician(r, ext, defaultTimeout));
+  for (const ext of await technicianFolders(r, skip)) map.set(ext, await readTechnician(r, ext, defaultTimeout, cardKey));
   return map;
 }
 

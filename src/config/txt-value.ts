@@ -12,6 +12,12 @@ export interface Problem {
   message: string;
   /** A warning does not stop the value from being used (e.g. an unknown pbx.ini key). */
   warning?: boolean;
+  /**
+   * A WARN: every value is valid, but the card probably does not do what its
+   * owner means (e.g. no technician has Next.txt). `check` prints a WARN
+   * line and still exits 0.
+   */
+  advice?: boolean;
 }
 
 /** What a file held: `missing` (no such file), `blank` (empty after trimming) or its value. */

@@ -21,7 +21,7 @@ t.test('the example card loads with zero problems', async (t) => {
   t.equal(config.timeoutSec, 20);
   t.same([...config.technicians.keys()], ['731', '732', '733']);
   t.same(config.technicians.get('731'), { ext: '731', next: '732', timeoutSec: 20, sms: { number: '3471234567', user: 'tech731', password: 'changeme' } });
-  t.same(config.technicians.get('732'), { ext: '732', next: '733', fork: '03471234567', timeoutSec: 30, sms: { number: '3477654321' } });
+  t.same(config.technicians.get('732'), { ext: '732', next: '733', fork: '03477654321', timeoutSec: 30, sms: { number: '3477654321' } });
   t.equal(config.technicians.get('733')?.next, '731', 'the ring loops back');
   t.same(config.pbx.listen, { host: '127.0.0.1', port: 5070 });
   t.same(config.pbx.pbx, { host: '127.0.0.1', port: 5060 });
@@ -29,6 +29,71 @@ t.test('the example card loads with zero problems', async (t) => {
   t.equal(config.recordingDir, join(card.dir, '..', 'TED_RECORDING'));
   t.equal(config.ticketDir, join(card.dir, 'Ticket'));
   t.equal(config.outboxDir, join(card.dir, 'Outbox'));
+  t.equal(config.acceptKey, undefined, 'blank AcceptKey.txt: any answer connects');
+  t.equal(config.acceptSec, 15);
+  t.equal(config.rounds, 3);
+  t.equal(config.retryPauseSec, 10);
+  t.equal(config.messageSec, 120);
+  t.equal(config.prompts.digits['#'], join(card.dir, 'digit-hash.wav'));
+  t.equal(config.prompts.goodbyeMessage, join(card.dir, 'goodbye-message.wav'));
+});
+
+t.test("the mobile forked to is the technician's own (issue 14)", async (t) => {
+  const card = tempCard(t);
+  const { config } = await loadCard(card.dir);
+  for (const tech of config?.technicians.values() ?? []) {
+    if (tech.fork && tech.sms) t.equal(tech.fork, `0${tech.sms.number}`, `${tech.ext} forks to its own mobile`);
+  }
+  t.ok(config?.technicians.get('732')?.fork, 'the example still has a fork');
+});
+
+// [card AcceptKey.txt, 731/AcceptKey.txt (undefined = no file), 731's effective key, 732's]
+const ACCEPT: [string | undefined, string | undefined, string | undefined, string | undefined][] = [
+  [undefined, undefined, undefined, undefined],
+  ['', undefined, undefined, undefined],
+  ['5', undefined, '5', '5'],
+  ['5', '', undefined, '5'],
+  ['5', '#', '#', '5'],
+  [undefined, '*', '*', undefined],
+  ['', '0', '0', undefined],
+];
+
+t.test('AcceptKey.txt: the card key, overridden by a technician folder (blank there = none)', async (t) => {
+  for (const [root, own, k731, k732] of ACCEPT) {
+    const card = tempCard(t);
+    if (root === undefined) card.remove('AcceptKey.txt');
+    else card.write('AcceptKey.txt', `${root}\r\n`);
+    if (own !== undefined) card.write('731/AcceptKey.txt', own);
+    const { config, problems } = await loadCard(card.dir);
+    const label = `card ${JSON.stringify(root)}, 731 ${JSON.stringify(own)}`;
+    t.same(problems, [], label);
+    t.equal(config?.acceptKey, root || undefined, `${label}: card key`);
+    t.equal(config?.technicians.get('731')?.acceptKey, k731, `${label}: 731`);
+    t.equal(config?.technicians.get('732')?.acceptKey, k732, `${label}: 732`);
+    t.equal('acceptKey' in (config?.technicians.get('733') ?? {}), k732 !== undefined, `${label}: no acceptKey property when off`);
+  }
+});
+
+t.test("a wrong technician AcceptKey.txt is one problem and the card's key applies", async (t) => {
+  const card = tempCard(t);
+  card.write('AcceptKey.txt', '5');
+  card.write('731/AcceptKey.txt', '55');
+  const { config, problems } = await loadCard(card.dir);
+  t.equal(problems.length, 1);
+  t.equal(problems[0]?.file, '731/AcceptKey.txt');
+  t.match(problems[0]?.message, /"55" is not valid: should hold one key: 0-9, \* or # .*the card's AcceptKey.txt applies/);
+  t.equal(config?.technicians.get('731')?.acceptKey, '5');
+});
+
+t.test('Rounds.txt blank or missing: no cap', async (t) => {
+  const card = tempCard(t);
+  card.write('Rounds.txt', ' \r\n');
+  t.equal((await loadCard(card.dir)).config?.rounds, undefined);
+  t.notOk('rounds' in ((await loadCard(card.dir)).config ?? {}));
+  card.remove('Rounds.txt');
+  t.equal((await loadCard(card.dir)).config?.rounds, undefined);
+  card.write('Rounds.txt', '1');
+  t.equal((await loadCard(card.dir)).config?.rounds, 1);
 });
 
 t.test('CRLF, BOM, whitespace and file name case are tolerated', async (t) => {
@@ -64,6 +129,18 @@ const BROKEN: [string, string | undefined, RegExp, boolean][] = [
   ['Timeout.txt', '2', /should hold seconds to ring .* from 5 to 600/, true],
   ['Tries.txt', '0', /from 1 to 10/, true],
   ['ProceedKey.txt', '12', /one key: 0-9, \* or #/, true],
+  ['AcceptKey.txt', 'A', /"A" is not valid: should hold one key: 0-9, \* or #/, true],
+  ['AcceptKey.txt', '5 #', /one key: 0-9, \* or #/, true],
+  ['AcceptSeconds.txt', '0', /should hold seconds to wait for the accept key \(a whole number from 1 to 120\)/, true],
+  ['AcceptSeconds.txt', '2.5', /from 1 to 120/, true],
+  ['Rounds.txt', '0', /should hold how many rounds of the chain to ring \(a whole number from 1 to 100\)/, true],
+  ['Rounds.txt', 'three', /from 1 to 100/, true],
+  ['RetryPause.txt', '-1', /seconds the caller holds before the next round \(a whole number from 1 to 600\)/, true],
+  ['MessageSeconds.txt', '3600', /the longest message in seconds \(a whole number from 5 to 600\)/, true],
+  ['731/AcceptKey.txt', '12', /one key: 0-9, \* or #/, true],
+  ['hold.wav', undefined, /is missing: should be an 8 kHz/, true],
+  ['digit-star.wav', 'RIFF', /is not a WAV file/, true],
+  ['call-from.wav', undefined, /is missing/, true],
   ['Recording.txt', 'a\u0001b', /should hold a folder path/, false],
   ['731/Next.txt', '999', /names 999, which is not a technician/, true],
   ['731/Next.txt', 'abc', /"abc" is not valid: should hold an extension/, true],
@@ -99,7 +176,7 @@ t.test('a broken technician setting drops only that setting', async (t) => {
   t.equal(config?.technicians.get('731')?.next, undefined, 'the hunt ends at 731');
   t.equal(config?.technicians.get('731')?.sms?.number, '3471234567', '731 keeps its SMS');
   t.equal(config?.technicians.get('732')?.timeoutSec, 20, '732 falls back to the default timeout');
-  t.equal(config?.technicians.get('732')?.fork, '03471234567');
+  t.equal(config?.technicians.get('732')?.fork, '03477654321');
 });
 
 t.test('a bad SMS password is reported without its value', async (t) => {
@@ -135,7 +212,9 @@ t.test('a provider other than LOG needs SMSprefix.txt', async (t) => {
 
 t.test('defaults when the optional files are missing', async (t) => {
   const card = tempCard(t);
-  for (const f of ['SMSProvider.txt', 'Timeout.txt', 'ProceedKey.txt', 'Tries.txt', 'CFU.txt', 'TED_CFU']) card.remove(f);
+  const optional = ['SMSProvider.txt', 'Timeout.txt', 'ProceedKey.txt', 'Tries.txt', 'CFU.txt', 'TED_CFU',
+    'AcceptKey.txt', 'AcceptSeconds.txt', 'Rounds.txt', 'RetryPause.txt', 'MessageSeconds.txt'];
+  for (const f of optional) card.remove(f);
   const { config, problems } = await loadCard(card.dir);
   t.same(problems, []);
   t.equal(config?.smsProvider, 'LOG');
@@ -144,6 +223,11 @@ t.test('defaults when the optional files are missing', async (t) => {
   t.equal(config?.tries, 3);
   t.equal(config?.cfuName, 'TED_CFU');
   t.equal(config?.cfuTarget, undefined);
+  t.equal(config?.acceptKey, undefined);
+  t.equal(config?.acceptSec, 15);
+  t.equal(config?.rounds, undefined);
+  t.equal(config?.retryPauseSec, 10);
+  t.equal(config?.messageSec, 120);
   card.write('Recording.txt', '/var/rec\n');
   t.equal((await loadCard(card.dir)).config?.recordingDir, '/var/rec');
 });
@@ -183,12 +267,17 @@ t.test('setCfuTarget creates a missing CFU folder', async (t) => {
 t.test('the card README documents every file of the example card and the optional ones', async (t) => {
   const card = tempCard(t);
   const readme = readFileSync(join(card.dir, 'README.txt'), 'utf8');
-  const files = new Set<string>(['Recording.txt', 'ProceedKey.txt', 'Tries.txt', 'Timeout.txt']);
+  const files = new Set<string>(['Recording.txt', 'ProceedKey.txt', 'Tries.txt', 'Timeout.txt', 'AcceptKey.txt', 'AcceptSeconds.txt',
+    'Rounds.txt', 'RetryPause.txt', 'MessageSeconds.txt']);
   for (const e of readdirSync(card.dir, { withFileTypes: true })) {
     if (e.isFile() && e.name !== 'README.txt') files.add(e.name);
     if (e.isDirectory()) for (const f of readdirSync(join(card.dir, e.name))) files.add(f);
   }
-  for (const f of files) t.match(readme, f, `README.txt mentions ${f}`);
+  for (const f of files) {
+    if (/^digit-.*\.wav$/.test(f)) continue; // one line covers the digit prompts
+    t.match(readme, f, `README.txt mentions ${f}`);
+  }
+  t.match(readme, /digit-0\.wav .*digit-hash\.wav/s, 'README.txt names the digit prompts');
   t.match(readme, /sox .* -r 8000 -c 1 -b 16/, 'README says how to convert a prompt');
 });
 
@@ -235,13 +324,20 @@ t.test('SMS credentials without a mobile number are a warning', async (t) => {
 t.test('the example prompts are short, 8 kHz mono 16-bit, and not silent', async (t) => {
   const card = tempCard(t);
   const { config } = await loadCard(card.dir);
-  for (const [name, path] of Object.entries(config?.prompts ?? {})) {
+  const { digits, ...whole } = config?.prompts ?? { digits: {} };
+  const all: [string, string, number][] = [
+    ...Object.entries(whole).map(([n, p]): [string, string, number] => [n, p, /^(pressKey|toAccept|callFrom)$/.test(n) ? 0.25 : 0.5]),
+    ...Object.entries(digits).map(([k, p]): [string, string, number] => [`digit ${k}`, p, 0.2]),
+  ];
+  t.equal(all.length, 11 + 12, 'every prompt, every digit');
+  for (const [name, path, min] of all) {
     const buf = readFileSync(path);
     const at = buf.indexOf('data');
     t.ok(at > 0, `${name}: has a data chunk`);
     const size = buf.readUInt32LE(at + 4);
     const seconds = size / 2 / 8000;
-    t.ok(seconds > 0.5 && seconds < 12, `${name}: ${seconds.toFixed(1)} s`);
+    t.ok(seconds > min && seconds < 12, `${name}: ${seconds.toFixed(1)} s`);
+    if (min < 0.5) t.ok(seconds < 2, `${name}: a piece joined at run time stays short`);
     let peak = 0;
     for (let i = at + 8; i + 1 < at + 8 + size; i += 2) peak = Math.max(peak, Math.abs(buf.readInt16LE(i)));
     t.ok(peak > 8000, `${name}: audible (peak ${peak})`);

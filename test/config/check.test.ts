@@ -26,10 +26,55 @@ t.test('check on a broken card prints each problem and a summary, exits 1', asyn
   t.same(lines.slice(0, 3), [
     'SMSProvider.txt: "KANEL" is not valid: should hold one of LOG, HTTP, KANNEL, CODEMA',
     '731/Next.txt: names 999, which is not a technician on the card: should name a folder holding Next.txt, Fork.txt or SMSNumber.txt',
-    'TicketNR.txt: "twelve" is not valid: should hold the next ticket number (a whole number, or blank to start at 1)',
+    'WARN TicketNR.txt: "twelve" will not be taken by the ticket counter: should hold the next ticket number (a whole number from 1, '
+      + 'or blank to start at 1); as it is, numbering restarts at 1',
   ]);
-  t.match(lines[3], /^card .*: 3 error\(s\), 0 warning\(s\); NOT usable/);
+  t.match(lines[3], /^card .*: 2 error\(s\), 0 warning\(s\), 1 WARN; NOT usable/);
   t.equal(lines.length, 4);
+});
+
+function techniciansWithoutNext(card: ReturnType<typeof tempCard>): void {
+  for (const ext of ['731', '732', '733']) card.remove(`${ext}/Next.txt`);
+}
+
+// [what the card holds, the WARN lines expected]
+const ADVICE: [string, (card: ReturnType<typeof tempCard>) => void, RegExp[]][] = [
+  ['no Next.txt anywhere (a card copied from the original)', techniciansWithoutNext, [
+    /^WARN Next.txt: no technician has one, so the hunt rings only 731 — the original took the chain from the PBX's CFNR: write Next.txt in each technician folder$/,
+  ]],
+  ['no Next.txt, CFU to 733', (card) => (techniciansWithoutNext(card), card.write('TED_CFU/Target.txt', '733')), [/rings only 733 —/]],
+  ['CODEMA', (card) => card.write('SMSProvider.txt', 'codema\r\n'), [
+    /^WARN SMSProvider.txt: is CODEMA, whose interface is not public: every SMS will go to Outbox\/failed\/; use HTTP/,
+  ]],
+  ['TicketNR.txt 0', (card) => card.write('TicketNR.txt', '0'), [/^WARN TicketNR.txt: "0" will not be taken by the ticket counter/]],
+  ['TicketNR.txt 12a', (card) => card.write('TicketNR.txt', '12a\r\n'), [/^WARN TicketNR.txt: "12a" will not be taken/]],
+  ['TicketNR.txt too large', (card) => card.write('TicketNR.txt', '99999999999999999'), [/^WARN TicketNR.txt: "99999999999999999"/]],
+  ['all three', (card) => (techniciansWithoutNext(card), card.write('SMSProvider.txt', 'CODEMA'), card.write('TicketNR.txt', 'x')), [
+    /^WARN TicketNR.txt/, /^WARN Next.txt/, /^WARN SMSProvider.txt/,
+  ]],
+];
+
+t.test('check prints a WARN line for a valid card that will not do what is meant, and still exits 0', async (t) => {
+  for (const [label, setup, want] of ADVICE) {
+    const card = tempCard(t);
+    setup(card);
+    const out = capture();
+    t.equal(await runCheck([card.dir], out), 0, `${label}: exit code 0`);
+    const lines = out.text().trimEnd().split('\n');
+    t.equal(lines.length, want.length + 1, `${label}: ${want.length} WARN line(s) and the summary`);
+    want.forEach((re, i) => t.match(lines[i], re, `${label}: line ${i + 1}`));
+    t.match(lines[lines.length - 1], new RegExp(`^card .*: OK with ${want.length} WARN above \\(number 799`), `${label}: summary`);
+    t.ok((await checkCard(card.dir)).every((p) => p.advice === true), `${label}: checkCard marks them as advice`);
+  }
+});
+
+t.test('a WARN next to an error: the error decides the exit code', async (t) => {
+  const card = tempCard(t);
+  card.write('SMSProvider.txt', 'CODEMA');
+  card.write('Tries.txt', '0');
+  const out = capture();
+  t.equal(await runCheck([card.dir], out), 1);
+  t.match(out.text(), /^Tries.txt: "0" is not valid.*\nWARN SMSProvider.txt: is CODEMA.*\ncard .*: 1 error\(s\), 0 warning\(s\), 1 WARN; usable/s);
 });
 
 t.test('check reports a usable card with warnings and still exits 1', async (t) => {
@@ -45,8 +90,10 @@ t.test('TicketNR.txt may be blank or a number', async (t) => {
   const card = tempCard(t);
   card.write('TicketNR.txt', '1234\r\n');
   t.same(await checkCard(card.dir), []);
+  card.write('TicketNR.txt', '');
+  t.same(await checkCard(card.dir), []);
   card.write('TicketNR.txt', '-5');
-  t.match(await checkCard(card.dir), [{ file: 'TicketNR.txt' }]);
+  t.match(await checkCard(card.dir), [{ file: 'TicketNR.txt', advice: true }]);
 });
 
 t.test('check without a folder argument uses the default folder; a missing folder is an error', async (t) => {
