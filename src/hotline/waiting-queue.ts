@@ -10,6 +10,7 @@ import type { CardConfig } from '../config/card.js';
 import type { Logger } from '../util/log.js';
 import type { CallerLeg } from './caller-leg.js';
 import type { HotlineServices } from './services.js';
+import { announcementPrompt } from './spoken.js';
 
 export type QueueOutcome = 'proceed' | 'caller-gone' | 'gave-up';
 
@@ -39,7 +40,7 @@ export function waitForProceed(leg: CallerLeg, config: CardConfig, svc: HotlineS
         return;
       }
       tries++;
-      void leg.play(svc.prompt(config.prompts.announcement)).then((end) => {
+      void leg.play(announcementPrompt(config, (p) => svc.prompt(p))).then((end) => {
         // 'stopped' means a key interrupted it: that key decides what happens next
         if (end === 'end' && !done) silence = setTimeout(announce, silenceMs);
       });

@@ -29,6 +29,24 @@ export class Prompt {
     return new Prompt(file, readWav(file));
   }
 
+  /**
+   * One prompt made of `parts` in order, with `gapMs` of silence between
+   * two parts (not before the first or after the last): a sentence joined
+   * from pieces, e.g. "Press" + "five". Samples are copied once.
+   */
+  static concat(name: string, parts: readonly Prompt[], gapMs = 0): Prompt {
+    const gap = Math.max(0, Math.round(gapMs * 8));
+    const total = parts.reduce((n, p) => n + p.pcm.length, 0) + gap * Math.max(0, parts.length - 1);
+    const pcm = new Int16Array(total); // zero-filled: the gaps are silence
+    let at = 0;
+    parts.forEach((p, i) => {
+      if (i > 0) at += gap;
+      pcm.set(p.pcm, at);
+      at += p.pcm.length;
+    });
+    return new Prompt(name, pcm);
+  }
+
   /** Duration in ms. */
   get ms(): number {
     return this.pcm.length / 8;
