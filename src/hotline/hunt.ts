@@ -62,7 +62,8 @@
  * - Anything that does not fit the state (stale timer, unknown leg, events
  *   after the end) is ignored: no command, no throw.
  */
-import type { CancelReason, Directory, Hop, HuntCommand, HuntEvent, HuntOptions, HuntState, Leg, LegStatus, Outcome, Phase, StepResult } from './hunt-types.js';
+import type { Directory, HuntEvent, HuntOptions, HuntState, Outcome, StepResult } from './hunt-types.js';
+import { cancelActive, current, findLeg, hangUpConfirming, isActive, setLeg, type Draft } from './hunt-draft.js';
 
 export type * from './hunt-types.js';
 export { failCauseOf } from './hunt-causes.js';
@@ -78,25 +79,6 @@ export const DEFAULT_HUNT_OPTIONS: HuntOptions = { acceptSec: 15, retryPauseSec:
 
 export function initialHunt(): HuntState {
   return { phase: 'idle', hops: [], legs: [], round: 0, roundExts: [], roundAllFailed: true, busyRounds: 0 };
-}
-
-/** The mutable working copy of one step; the input state is never touched. */
-interface Draft {
-  phase: Phase;
-  hops: Hop[];
-  legs: Leg[];
-  bridged?: string;
-  round: number;
-  roundExts: string[];
-  roundAllFailed: boolean;
-  busyRounds: number;
-  first?: string;
-  resume?: string;
-  outcome?: Outcome;
-  readonly dir: Directory;
-  readonly opts: HuntOptions;
-  readonly at: Date;
-  readonly out: HuntCommand[];
 }
 
 export function step(state: HuntState, event: HuntEvent, dir: Directory, opts: HuntOptions = DEFAULT_HUNT_OPTIONS): StepResult {
@@ -397,39 +379,4 @@ function closeHop(d: Draft, final: boolean, everyone: boolean): void {
 function finish(d: Draft, outcome: Outcome): void {
   d.phase = 'ended';
   d.outcome = outcome;
-}
-
-// ---- legs ------------------------------------------------------------------------
-
-function current(d: Draft): Hop {
-  return d.hops[d.hops.length - 1];
-}
-
-function findLeg(d: Draft, id: string): Leg | undefined {
-  return d.legs.find((l) => l.id === id);
-}
-
-function isActive(leg: Leg): boolean {
-  return leg.status === 'calling' || leg.status === 'ringing';
-}
-
-function setLeg(d: Draft, id: string, status: LegStatus): void {
-  d.legs = d.legs.map((l) => (l.id === id ? { ...l, status } : l));
-}
-
-function cancelActive(d: Draft, reason: CancelReason): void {
-  for (const leg of d.legs) {
-    if (!isActive(leg)) continue;
-    setLeg(d, leg.id, 'cancelled');
-    d.out.push({ type: 'cancel', leg: leg.id, reason });
-  }
-}
-
-/** BYE every leg still hearing the accept prompt, except `keep`. */
-function hangUpConfirming(d: Draft, keep: string | undefined): void {
-  for (const leg of d.legs) {
-    if (leg.status !== 'confirming' || leg.id === keep) continue;
-    setLeg(d, leg.id, 'hungUp');
-    d.out.push({ type: 'hangup', leg: leg.id });
-  }
 }
