@@ -4,11 +4,15 @@
  * failures.
  */
 import t from 'tap';
-import { stopAll } from '../lab/proc.js';
+import { stopAll, until } from '../lab/proc.js';
 import { sipp } from '../lab/sipp.js';
 import { parseUri } from '../../src/sip/uri.js';
 import { Registration } from '../../src/sip/registration.js';
 import { startTestUa } from './test-ua.js';
+import { createSocket } from 'node:dgram';
+import { parseMessage } from '../../src/sip/parser.js';
+import { buildResponse, reasonFor } from '../../src/sip/request-builder.js';
+import { serialize } from '../../src/sip/serializer.js';
 
 const TIMERS = { T1: 100, T2: 400, T4: 500, D: 1000 };
 t.teardown(stopAll);
@@ -72,4 +76,61 @@ t.test('registrar answering 503: failed each time, retried with a doubling backo
   t.ok(gaps[3] < gaps[2] * 1.5, `capped: ${gaps.join(',')}`);
   t.equal(registrar.events.filter((e) => e.startsWith('request:REGISTER')).length, 5, 'no un-REGISTER for a binding never made');
   t.match(reg.lastError, /^503 /);
+});
+
+/** A registrar of the test's own: answers every request on a UDP socket with `status()` (REGISTER and OPTIONS alike). */
+async function rawRegistrar(status: () => number): Promise<{ port: number; methods: string[]; close(): void }> {
+  const sock = createSocket('udp4');
+  const methods: string[] = [];
+  sock.on('message', (buf, rinfo) => {
+    const r = parseMessage(buf);
+    if (!r.ok || r.message.type !== 'request') return;
+    methods.push(r.message.method);
+    const res = buildResponse(r.message, status(), reasonFor(status()), { toTag: 'reg1' });
+    sock.send(serialize(res), rinfo.port, rinfo.address);
+  });
+  await new Promise<void>((resolve) => sock.bind(0, '127.0.0.1', resolve));
+  return { port: sock.address().port, methods, close: () => sock.close() };
+}
+
+t.test('the probe: an OPTIONS to our own AOR answered 404 (the PBX forgot us) registers again at once, without waiting for the refresh', async (t) => {
+  const ua = await startTestUa({}, { timers: TIMERS });
+  t.teardown(() => ua.stop());
+  let answer = 200;
+  const pbx = await rawRegistrar(() => answer);
+  t.teardown(() => pbx.close());
+  // a 1 h binding: the refresh is 30 s away, so only the probe can explain a second REGISTER within the test
+  const reg = new Registration({ ua: ua.ua, registrar: parseUri(`sip:127.0.0.1:${pbx.port}`), aor: parseUri('sip:799@127.0.0.1'), expires: 3600, logger: ua.log, probeMs: 200, backoffMs: 100 });
+  const count = (m: string): number => pbx.methods.filter((x) => x === m).length;
+  const registered = (): Promise<void> => new Promise((resolve) => reg.once('registered', () => resolve()));
+  const first = registered();
+  reg.start();
+  await first;
+  await until(() => count('OPTIONS') >= 2, 'two probes');
+  t.equal(count('REGISTER'), 1, 'probes while the PBX routes us: no second REGISTER');
+  // the PBX restarts with an empty location table: our own number is "Not Found"
+  answer = 404;
+  const failed = new Promise<string>((resolve) => reg.once('failed', resolve));
+  t.match(await failed, /^404 /, 're-registered at once, and the (still forgetful) PBX refused it');
+  t.ok(ua.log.lines.some((l) => /the PBX does not route sip:799@127\.0\.0\.1 \(OPTIONS answered 404 .*\): registering again now/.test(l)), 'one line says why it registers again');
+  answer = 200;
+  await registered();
+  t.equal(reg.status, 'registered', 'registered again by the retry');
+  t.equal(count('REGISTER'), 3, 'the first, the one after the 404 probe, and the retry');
+  await reg.stop();
+});
+
+t.test('nobody answers the REGISTER: retried after the first backoff step each time, not a doubled one (Timer F already paced it)', async (t) => {
+  const ua = await startTestUa({}, { timers: TIMERS });
+  t.teardown(() => ua.stop());
+  // a port where nothing listens: every REGISTER times out (Timer F = 64*T1 = 6.4 s with these timers)
+  const reg = new Registration({ ua: ua.ua, registrar: parseUri(`sip:127.0.0.1:9`), aor: parseUri('sip:799@127.0.0.1'), logger: ua.log, backoffMs: 100 });
+  let n = 0;
+  const two = new Promise<void>((resolve) => reg.on('failed', () => ++n === 2 && resolve()));
+  reg.start();
+  await two;
+  await reg.stop();
+  const lines = ua.log.lines.filter((l) => /registration failed: 408 .*retry in/.test(l));
+  t.equal(lines.length, 2, lines.join(' | '));
+  t.ok(lines.every((l) => /retry in 0 s/.test(l)), `the same first step each time: ${lines.join(' | ')}`);
 });
