@@ -57,7 +57,7 @@ async function openCalls({ first, count, genPorts, portMin, portMax, recDir, spr
     const wait = t0 + ((i - first) * spreadMs) / count - performance.now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
     // record: false (diagnostic) = the relay alone, no taps, to isolate the recording's cost
-    const call = { recorder: record ? createCallRecorder({ dir: recDir, name: recordingName(start, i + 1), logger: log, fsync }) : undefined };
+    const call = { recorder: record ? createCallRecorder({ dir: recDir, name: recordingName(start, [i + 1], `bench${i}`), logger: log, fsync }) : undefined };
     call.caller = new RtpSession(await pool.allocate(), media(genPorts[2 * i]), { log, tap: record ? tapFor(call, 'caller', inOnly) : undefined });
     call.technician = new RtpSession(await pool.allocate(), media(genPorts[2 * i + 1]), { log, tap: record ? tapFor(call, 'technician', inOnly) : undefined });
     call.relay = new Relay(call.caller, call.technician).start();

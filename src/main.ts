@@ -14,13 +14,15 @@ import { PortPool } from './media/port-pool.js';
 import { sendIm } from './notify/im.js';
 import { Notifier } from './notify/notifier.js';
 import { Outbox } from './notify/outbox.js';
+import { imChannel, type Im } from './notify/outbox-channel.js';
 import { createProvider, type SmsProvider } from './notify/sms/provider.js';
-import { createCallRecorder, recordingName } from './record/recorder.js';
+import { createCallRecorder } from './record/recorder.js';
 import { Registration } from './sip/registration.js';
 import { SipTransport } from './sip/transport.js';
 import { UserAgent } from './sip/ua.js';
 import { TicketCounter } from './tickets/counter.js';
 import { TicketLog } from './tickets/ticket-log.js';
+import { probeCard, whenWritable } from './util/card-probe.js';
 import { localAddressFor } from './util/local-address.js';
 import { createLogger, errText, type Level, type Logger } from './util/log.js';
 
@@ -85,13 +87,38 @@ async function run(cardDir: string, log: Logger): Promise<void> {
   });
   await ua.start();
 
+  // Issue 15: a read-only or full card is degraded, never dead: say so once, then serve from memory.
+  const card = await probeCard(cardDir);
+  if (!card.writable) {
+    log.error(`card ${cardDir} is ${card.why}: running degraded: emergency calls are taken; SMS and IM are kept in memory and written when the card can be written again`);
+  }
+
   const pool = new PortPool({ min: config.pbx.rtp.portMin, max: config.pbx.rtp.portMax, bindAddress: listen.host, log: log.child('rtp') });
   const provider = providerHolder(cardDir, log);
   provider.update(config);
-  const outbox = new Outbox({ dir: config.outboxDir, provider: () => provider.get(), logger: log });
-  await outbox.start();
-  const prompts = new PromptCache(log.child('prompt'));
   const current = (): CardConfig => watcher.current() ?? config;
+  const outbox = new Outbox({ dir: config.outboxDir, provider: () => provider.get(), logger: log });
+  // The IM goes out at once through the PBX (to the address pbx.ini holds now) and waits in Outbox/IM/ until a 2xx.
+  const imOutbox = new Outbox<Im>({
+    dir: join(config.outboxDir, 'IM'),
+    channel: imChannel((ext, from, text) => {
+      const p = current().pbx;
+      return sendIm(ua, { domain: p.domain, pbx: { address: p.pbx.host, port: p.pbx.port } }, ext, from, text);
+    }),
+    logger: log,
+    sendAtOnce: true,
+    backoff: { firstMs: 15_000, maxMs: 600_000, maxAgeMs: 3 * 24 * 3_600_000 },
+  });
+  await Promise.all([outbox.start(), imOutbox.start()]);
+  // messages that waited on a used read-only card go out as soon as it is writable, not after their backoff
+  const stopProbe = card.writable
+    ? () => undefined
+    : whenWritable(cardDir, 5000, () => {
+        log.info(`card ${cardDir} is writable again`);
+        outbox.retryNow();
+        imOutbox.retryNow();
+      });
+  const prompts = new PromptCache(log.child('prompt'));
 
   const svc: HotlineServices = {
     sip: ua,
@@ -100,12 +127,9 @@ async function run(cardDir: string, log: Logger): Promise<void> {
     prompt: (p) => prompts.get(p),
     tickets: new TicketCounter(join(cardDir, 'TicketNR.txt'), log.child('tickets')),
     ticketLog: (c) => new TicketLog(c.ticketDir),
-    recorder: (c, start, first) => createCallRecorder({ dir: c.recordingDir, name: recordingName(start, first ?? 0), logger: log.child('record') }),
+    recorder: (c, name) => createCallRecorder({ dir: c.recordingDir, name, logger: log.child('record') }),
     notifier: new Notifier({
-      sendIm: (ext, from, text) => {
-        const p = current().pbx;
-        return sendIm(ua, { domain: p.domain, pbx: { address: p.pbx.host, port: p.pbx.port } }, ext, from, text);
-      },
+      enqueueIm: (im) => imOutbox.enqueue(im),
       enqueueSms: (sms) => outbox.enqueue(sms),
       smsPrefix: () => current().smsPrefix,
       logger: log.child('notify'),
@@ -142,10 +166,11 @@ async function run(cardDir: string, log: Logger): Promise<void> {
     stopping = true;
     log.info(`${sig}: stopping (${hotline.active} call(s) in progress are ended)`);
     watcher.stop();
+    stopProbe();
     // un-REGISTER, but a PBX that is gone must not hold the shutdown for Timer F (32 s)
     await Promise.race([registration?.stop().catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
     await ua.stop();
-    await outbox.stop();
+    await Promise.all([outbox.stop(), imOutbox.stop()]);
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));

@@ -15,13 +15,13 @@ import { Prompt } from '../media/prompt-player.js';
 import { Relay } from '../media/relay.js';
 import type { RtpSession, RtpTap } from '../media/rtp-session.js';
 import { ringback } from '../media/tone.js';
-import { recordingName, type CallRecorder, type Role } from '../record/recorder.js';
-import type { Endpoint } from '../sip/message.js';
+import type { Role } from '../record/recorder.js';
 import { CallTickets } from '../tickets/call-tickets.js';
 import { errText, type Logger } from '../util/log.js';
+import { CallRecording } from './call-recording.js';
 import type { CallerLeg } from './caller-leg.js';
 import { initialHunt, step, type Directory, type HuntCommand, type HuntEvent, type HuntOptions, type HuntState, type Technician } from './hunt.js';
-import { messageWavPath, runMessagePhase, type MessagePhase, type MessageResult } from './message-phase.js';
+import { messageWavName, runMessagePhase, type MessagePhase, type MessageResult } from './message-phase.js';
 import type { HotlineServices } from './services.js';
 import { acceptPrompt } from './spoken.js';
 import { REASON_ANSWERED_ELSEWHERE, TechnicianLeg } from './technician-leg.js';
@@ -29,18 +29,6 @@ import { REASON_ANSWERED_ELSEWHERE, TechnicianLeg } from './technician-leg.js';
 let ringbackPrompt: Prompt | undefined;
 /** Rendered on the first emergency call, not at start-up (memory and start time on a small board). */
 const RINGBACK = (): Prompt => (ringbackPrompt ??= new Prompt('ringback', ringback()));
-
-/** 10 s of both directions at 50 packets/s: more than a slow card needs to store one number. */
-const MAX_EARLY_PACKETS = 1000;
-
-interface EarlyPacket {
-  role: Role;
-  src: Endpoint;
-  dst: Endpoint;
-  rtp: Buffer;
-  timeMs: number;
-  to?: Role;
-}
 
 export function directoryOf(config: CardConfig): Directory {
   const dir = new Map<string, Technician>();
@@ -60,13 +48,11 @@ export class EmergencyCall {
   private readonly timers = new Map<number, NodeJS.Timeout>();
   private pauseTimer: NodeJS.Timeout | undefined;
   private message: MessagePhase | undefined;
-  private start: Date | undefined;
   private readonly tickets: CallTickets;
   /** Ticket writes still running: the call waits for them before it is over. */
   private readonly pending: Array<Promise<unknown>> = [];
-  private recorder: CallRecorder | undefined;
-  /** Packets tapped before the recording file exists (the first ticket number is being stored). */
-  private readonly early: EarlyPacket[] = [];
+  /** The recording and the call's monotonic clock (made at the key press: run()). */
+  private recording!: CallRecording;
   private relay: Relay | undefined;
   /** The leg whose media the caller hears now (early media or bridged). */
   private heard: string | undefined;
@@ -89,22 +75,21 @@ export class EmergencyCall {
 
   /** Hunt until the call is over; resolves once everything it owned is closed. */
   async run(): Promise<void> {
-    const start = this.svc.now();
-    this.start = start;
+    // Recording starts at the key press (seed); neither it nor the ring waits for the card (issue 15):
+    // hop 1's number is taken in parallel and reaches the recording's name when stored.
+    this.recording = new CallRecording(this.svc, this.config, this.caller.number, this.log);
+    const start = this.recording.startedAt;
     const first = this.config.cfuTarget ?? this.config.first;
     this.caller.play(RINGBACK(), true);
-    // Recording starts at the key press (seed). Its file name carries hop 1's ticket number, which is
-    // being written to the card meanwhile: packets wait in memory until the file exists.
     this.caller.setTap(this.tapFor('caller'));
     this.tickets.open(1);
-    this.recorder = this.svc.recorder(this.config, start, await this.tickets.number(1));
-    for (const p of this.early.splice(0)) this.recorder?.packet(p.role, p.src, p.dst, p.rtp, p.timeMs, p.to);
+    void this.tickets.number(1).then((n) => this.recording.ticket(1, n));
     this.log.info(`emergency call from ${this.caller.number}: hunting from ${first}${this.config.cfuTarget ? ' (CFU)' : ''}`);
     this.feed({ type: 'start', first, at: start });
-    // fires at once if the caller already hung up while the first number was taken
+    // fires at once if the caller already hung up
     this.caller.onHangup(() => {
       this.log.info('the caller hung up');
-      this.feed({ type: 'callerHungUp', at: this.svc.now() });
+      this.feed({ type: 'callerHungUp', at: this.now() });
     });
     await this.done;
   }
@@ -129,7 +114,7 @@ export class EmergencyCall {
       case 'ring':
         return this.ring(c.leg, c.ext, c.kind === 'fork' ? c.number : c.ext);
       case 'startTimer':
-        this.timers.set(c.hop, setTimeout(() => this.feed({ type: 'hopTimeout', hop: c.hop, at: this.svc.now() }), c.seconds * 1000));
+        this.timers.set(c.hop, setTimeout(() => this.feed({ type: 'hopTimeout', hop: c.hop, at: this.now() }), c.seconds * 1000));
         return;
       case 'stopTimer':
         clearTimeout(this.timers.get(c.hop));
@@ -151,7 +136,8 @@ export class EmergencyCall {
         void this.legs.get(c.leg)?.hangup();
         return;
       case 'closeTicket':
-        this.pending.push(this.tickets.close(c));
+        // the stamps on the wall clock as it is now (a step during the call moves both)
+        this.pending.push(this.tickets.close(this.recording.restamp(c)).then((t) => this.recording.ticket(t.hop, t.ticket)));
         return;
       case 'notify':
         // not awaited by finish(): a phone slow to answer the MESSAGE must not hold the call (notify never rejects)
@@ -168,7 +154,7 @@ export class EmergencyCall {
   private ring(id: string, ext: string, target: string): void {
     const leg = new TechnicianLeg(id, ext, target, this.config, this.svc, this.caller.number, this.tapFor('technician'), this.log.child(id));
     this.legs.set(id, leg);
-    const at = () => this.svc.now();
+    const at = () => this.now();
     leg.on('ringing', () => this.feed({ type: 'ringing', leg: id, at: at() }));
     leg.on('early', (s) => this.hearEarly(id, s));
     leg.on('answered', () => this.feed({ type: 'answered', leg: id, at: at() }));
@@ -199,7 +185,7 @@ export class EmergencyCall {
       // cancelled: the leg ended (its BYE, our hangup, the call's end) and the hunt already knows
       if (r === 'cancelled' || this.state.phase === 'ended') return;
       this.log.info(`${id}: ${r === 'accepted' ? 'accept key pressed' : 'no accept key in time: not answered'}`);
-      this.feed({ type: r === 'accepted' ? 'accepted' : 'notAccepted', leg: id, at: this.svc.now() });
+      this.feed({ type: r === 'accepted' ? 'accepted' : 'notAccepted', leg: id, at: this.now() });
     });
   }
 
@@ -214,7 +200,7 @@ export class EmergencyCall {
     this.pauseTimer = setTimeout(() => {
       this.pauseTimer = undefined;
       void this.caller.play(RINGBACK(), true);
-      this.feed({ type: 'pauseOver', at: this.svc.now() });
+      this.feed({ type: 'pauseOver', at: this.now() });
     }, seconds * 1000);
   }
 
@@ -232,13 +218,14 @@ export class EmergencyCall {
       log: this.log,
     });
     this.message = phase;
-    void phase.done.then((r) => this.feed({ type: 'messageDone', left: r.path !== null, at: this.svc.now() }));
+    void phase.done.then((r) => this.feed({ type: 'messageDone', left: r.path !== null, at: this.now() }));
   }
 
+  /** Named like the recording, with every ticket number of the call (all hops are open by now). */
   private async messagePath(): Promise<string> {
-    const last = await this.tickets.number(this.state.hops.length);
-    const pcap = this.recorder?.path ?? join(this.config.recordingDir, recordingName(this.start ?? this.svc.now(), await this.tickets.number(1)));
-    return messageWavPath(pcap, last);
+    const hops = this.state.hops.map((h) => h.hop);
+    const tickets = await Promise.all(hops.map((hop) => this.tickets.number(hop)));
+    return join(this.config.recordingDir, messageWavName(this.recording.nameWith(tickets)));
   }
 
   private bridge(id: string): void {
@@ -285,17 +272,12 @@ export class EmergencyCall {
   }
 
   private tapFor(peer: Exclude<Role, 'appliance'>): RtpTap {
-    return (dir, packet, local, remote, timeMs) => {
-      const r = this.recorder;
-      if (r) {
-        if (dir === 'in') r.packet(peer, remote, local, packet, timeMs);
-        else r.packet('appliance', local, remote, packet, timeMs, peer);
-      } else if (this.early.length < MAX_EARLY_PACKETS) {
-        // the tap's buffer is reused after this call: keep a copy
-        const rtp = Buffer.from(packet);
-        this.early.push(dir === 'in' ? { role: peer, src: remote, dst: local, rtp, timeMs } : { role: 'appliance', src: local, dst: remote, rtp, timeMs, to: peer });
-      }
-    };
+    return this.recording.tap(peer);
+  }
+
+  /** Hunt events are stamped by the call's monotonic clock (a wall-clock step never makes a hop jump). */
+  private now(): Date {
+    return this.recording.clock.now();
   }
 
   private async finish(): Promise<void> {
@@ -314,7 +296,7 @@ export class EmergencyCall {
     await this.releasing;
     this.caller.close();
     await Promise.all(this.pending);
-    await this.recorder?.close();
+    await this.recording.close();
     this.log.info(`emergency call from ${this.caller.number} over (${this.state.outcome ?? 'ended'}); RTP ports in use: ${this.svc.pool.inUse}`);
     this.finished();
   }

@@ -74,11 +74,11 @@ export function runMessagePhase(o: MessagePhaseOptions): MessagePhase {
 }
 
 /**
- * `<recording name without .pcap>_to_<last ticket>_Message.wav` next to the
- * call's pcap: the recording's name carries the first ticket number, this
- * adds the last, so the message is found from any ticket of the call (every
- * ticket of a call lies between the two).
+ * The message beside the call's recording, named like it (start time, every
+ * ticket number of the call, the caller: recording-name.ts) with
+ * `_Message.wav` for `.pcap`, so the number in any ticket, IM or SMS of the
+ * call finds both: `ls TED_RECORDING/*_1236_*`.
  */
-export function messageWavPath(pcapPath: string, lastTicket: number): string {
-  return `${pcapPath.replace(/\.pcap$/, '')}_to_${lastTicket}_Message.wav`;
+export function messageWavName(recordingName: string): string {
+  return `${recordingName.replace(/\.pcap$/, '')}_Message.wav`;
 }

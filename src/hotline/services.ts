@@ -31,7 +31,8 @@ export interface HotlineServices {
   tickets: NumberSource;
   /** The Ticket/ folder of the card. */
   ticketLog(config: CardConfig): EntryWriter;
-  recorder(config: CardConfig, start: Date, firstTicket: number | undefined): CallRecorder | undefined;
+  /** A recording in the card's recording folder, its file made at once (see recordingName()). */
+  recorder(config: CardConfig, name: string): CallRecorder | undefined;
   notifier: Notifier;
   logger: Logger;
   now(): Date;

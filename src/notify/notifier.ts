@@ -2,11 +2,14 @@
  * Notification at release (seed: "An IM or SMS will be done just to the user
  * which answered a call or to the last called user"): one SIP MESSAGE to the
  * technician's extension, sent from the caller's number so the phone can call
- * back, and one SMS to the technician's mobile through the durable outbox.
+ * back, and one SMS to the technician's mobile, both through a durable
+ * outbox (the IM is sent at once and journaled in parallel, then retried
+ * like the SMS until the PBX answers 2xx, also after a restart).
  * Both carry the ticket text, e.g.
  * `12.10.2012_14.00_12.10.2012_14.05_Ticket_1234_Caller_03472619287_Called_732`.
  */
 import { errText, type Logger } from '../util/log.js';
+import type { Im } from './outbox-channel.js';
 import type { Sms } from './sms/provider.js';
 
 export interface NotifyTechnician {
@@ -15,9 +18,9 @@ export interface NotifyTechnician {
 }
 
 export interface NotifierDeps {
-  /** Send a SIP MESSAGE (text/plain) to `ext`, From `fromNumber`; resolves with the final status. */
-  sendIm(ext: string, fromNumber: string, text: string): Promise<number>;
-  /** Put an SMS on the card's outbox; resolves once it is durable. */
+  /** Send the IM at once and journal it (the IM outbox); resolves with its id after the first try. */
+  enqueueIm(im: Im): Promise<string>;
+  /** Put an SMS on the card's outbox; resolves once it is durable (or kept in memory while the card cannot take it). */
   enqueueSms(sms: Sms): Promise<string>;
   /** SMSprefix.txt, read at send time (the card may change). */
   smsPrefix(): string;
@@ -34,12 +37,11 @@ export class Notifier {
 
   private async im(tech: NotifyTechnician, callerNumber: string, text: string): Promise<void> {
     const log = this.deps.logger;
+    // the outbox logs each try (accepted, retry, failed/); here only what it could not take at all
     try {
-      const status = await this.deps.sendIm(tech.ext, callerNumber, text);
-      if (status >= 200 && status < 300) log.info(`IM to ${tech.ext} delivered (${status}): ${text}`);
-      else log.warn(`IM to ${tech.ext} not delivered: ${status} (the SMS, if configured, still goes)`);
+      await this.deps.enqueueIm({ ext: tech.ext, from: callerNumber, text });
     } catch (e) {
-      log.warn(`IM to ${tech.ext} not delivered: ${errText(e)}`);
+      log.error(`IM to ${tech.ext} could not be queued: ${errText(e)}`);
     }
   }
 

@@ -1,5 +1,6 @@
 /**
  * The outbox's files on the card: names, content, and the durable write.
+ * Content: `{"v":1,"createdAt":ms,"sms":{...}}` or `{..., "im":{ext,from,text}}`.
  *
  * Name: `<10-digit sequence>.json` — sortable, so a resume keeps the order;
  * it never holds the number, text or credentials. Content: the SMS as it was
@@ -13,12 +14,13 @@ import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { syncDir } from '../util/atomic-write.js';
-import type { Sms } from './sms/provider.js';
+import type { OutboxChannel } from './outbox-channel.js';
 
-export interface OutboxEntry {
+export interface OutboxEntry<P> {
   /** Wall-clock ms when enqueued: the max age counts from here. */
   createdAt: number;
-  sms: Sms;
+  /** The SMS or IM, as its channel stores it (key "sms" or "im" in the file). */
+  payload: P;
 }
 
 const NAME = /^(\d{10})\.json$/;
@@ -38,34 +40,23 @@ export function idOf(name: string): string {
   return name.replace(/\.json$/, '');
 }
 
-export function serializeEntry(e: OutboxEntry): string {
-  const sms: Sms = { to: e.sms.to, text: e.sms.text };
-  if (e.sms.user !== undefined) sms.user = e.sms.user;
-  if (e.sms.password !== undefined) sms.password = e.sms.password;
-  return `${JSON.stringify({ v: 1, createdAt: e.createdAt, sms })}\n`;
+export function serializeEntry<P>(channel: OutboxChannel<P>, e: OutboxEntry<P>): string {
+  return `${JSON.stringify({ v: 1, createdAt: e.createdAt, [channel.kind]: channel.toJson(e.payload) })}\n`;
 }
 
-const optString = (v: unknown): boolean => v === undefined || typeof v === 'string';
-
 /** Parse a file's content; throws a short reason (never the content) when it is not a valid entry. */
-export function parseEntry(text: string): OutboxEntry {
+export function parseEntry<P>(channel: OutboxChannel<P>, text: string): OutboxEntry<P> {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch {
     throw new Error(`not valid JSON (${text.length} bytes, truncated?)`);
   }
-  const o = raw as { v?: unknown; createdAt?: unknown; sms?: Record<string, unknown> } | null;
+  const o = raw as ({ v?: unknown; createdAt?: unknown } & Record<string, unknown>) | null;
   if (!o || typeof o !== 'object' || o.v !== 1) throw new Error('not an outbox entry (version 1 expected)');
   if (typeof o.createdAt !== 'number' || !Number.isFinite(o.createdAt)) throw new Error('no valid createdAt');
-  const s = o.sms;
-  if (!s || typeof s.to !== 'string' || typeof s.text !== 'string' || !optString(s.user) || !optString(s.password)) {
-    throw new Error('no valid sms {to, text, user?, password?}');
-  }
-  const sms: Sms = { to: s.to, text: s.text };
-  if (typeof s.user === 'string') sms.user = s.user;
-  if (typeof s.password === 'string') sms.password = s.password;
-  return { createdAt: o.createdAt, sms };
+  const body = o[channel.kind];
+  return { createdAt: o.createdAt, payload: channel.fromJson(body && typeof body === 'object' ? (body as Record<string, unknown>) : undefined) };
 }
 
 /**

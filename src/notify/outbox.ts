@@ -1,9 +1,16 @@
 /**
- * The durable SMS outbox (`Outbox/` on the card): no SMS is lost, also
- * across a restart or power cut, and none is sent twice by us.
+ * The durable outbox (`Outbox/` for SMS, `Outbox/IM/` for IMs on the card):
+ * no notification is lost, also across a restart or power cut, and none is
+ * sent twice by us. One mechanism for both; a channel (outbox-channel.ts)
+ * says how one try is made, the journal (outbox-journal.ts) owns the card,
+ * including the memory fallback when the card cannot be written.
  *
- * - enqueue() writes the SMS atomically (0600) before the first try and
- *   resolves only once it is on the card; a full card rejects, leaving nothing.
+ * - enqueue() writes the message atomically (0600) before the first try and
+ *   resolves once it is on the card, or kept in memory when the card cannot
+ *   take it (read-only, full): then it is sent from memory and written when
+ *   the card can be again. With `sendAtOnce` (the IM: a technician at a desk
+ *   must not wait for the card) the first try runs in parallel with the
+ *   write; the file is removed again when it was accepted.
  * - One message at a time, strictly in order (file names are sequence
  *   numbers): the head blocks the rest while it waits for a retry, because a
  *   provider that says "try later" says it for all messages alike.
@@ -18,15 +25,20 @@
  *   backoff starts again, while the max age (default 3 days, from the time
  *   stored in the file) still holds. Past the max age -> `failed/`.
  * - rejected, corrupt file -> `failed/` at once, reason in `<id>.reason.txt`.
+ *   Ids are the file names' sequence numbers: a message kept in memory and
+ *   written later keeps its id, so it is never sent once from memory and
+ *   again from the card.
  */
 import { EventEmitter } from 'node:events';
-import { mkdir, readdir, readFile, rename, unlink, chmod } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic, syncDir } from '../util/atomic-write.js';
 import { errText, type Logger } from '../util/log.js';
-import { entryName, entrySeq, idOf, parseEntry, serializeEntry, TEMP, writePrivateAtomic, type OutboxEntry } from './outbox-file.js';
-import type { Sms, SmsProvider, SmsResult } from './sms/provider.js';
-import { redactSms } from './sms/secrets.js';
+import { smsChannel, type OutboxChannel, type SendResult } from './outbox-channel.js';
+import { entryName, idOf, parseEntry, serializeEntry, type OutboxEntry } from './outbox-file.js';
+import { OutboxJournal } from './outbox-journal.js';
+import type { Sms, SmsProvider } from './sms/provider.js';
+
+export { FAILED_DIR } from './outbox-journal.js';
 
 export interface Backoff {
   firstMs: number;
@@ -36,14 +48,25 @@ export interface Backoff {
 
 export const DEFAULT_BACKOFF: Backoff = { firstMs: 30_000, maxMs: 3_600_000, maxAgeMs: 3 * 24 * 3_600_000 };
 
-export interface OutboxOptions {
+interface CommonOptions {
   dir: string;
-  /** The current provider (the config may change); undefined = none usable now: try later. */
-  provider: () => SmsProvider | undefined;
   logger: Logger;
   backoff?: Backoff;
   now?: () => number;
+  /** First try in parallel with the card write (default false: written first, then sent in turn). */
+  sendAtOnce?: boolean;
+  /** How often a card that could not be written is tried again (default 5 s). */
+  cardRetryMs?: number;
+  /** Messages kept in memory at most while the card cannot be written (default 200). */
+  maxKept?: number;
 }
+
+export type OutboxOptions<P> = CommonOptions &
+  (
+    | { channel: OutboxChannel<P> }
+    /** The SMS outbox: the current provider (the config may change); undefined = none usable now: try later. */
+    | { provider: () => SmsProvider | undefined }
+  );
 
 /** Typed events, for tests and for the daily self-test to come. */
 export interface OutboxEvents {
@@ -53,111 +76,119 @@ export interface OutboxEvents {
   failed: [id: string, reason: string];
 }
 
-export const FAILED_DIR = 'failed';
 /** 2020-01-01: an earlier wall clock was not set (no RTC, no NTP yet). */
 const CLOCK_SET_AFTER = Date.UTC(2020, 0, 1);
 
-export class Outbox extends EventEmitter<OutboxEvents> {
+export class Outbox<P = Sms> extends EventEmitter<OutboxEvents> {
   private readonly dir: string;
-  private readonly failedDir: string;
   private readonly log: Logger;
   private readonly backoff: Backoff;
   private readonly now: () => number;
-  private readonly provider: () => SmsProvider | undefined;
+  private readonly channel: OutboxChannel<P>;
+  private readonly journal: OutboxJournal;
+  private readonly what: string;
   /** File names waiting, in send order. */
   private readonly queue: string[] = [];
-  private readonly cache = new Map<string, OutboxEntry>();
-  /** Per waiting message, in memory only: tries so far and when this process first tried it. */
-  private readonly tries = new Map<string, { count: number; first: number }>();
+  private readonly cache = new Map<string, OutboxEntry<P>>();
+  /** Per waiting message, in memory only: tries so far, when this process first tried it, not before when again. */
+  private readonly tries = new Map<string, { count: number; first: number; notBefore: number }>();
   private nextSeq = 1;
   private started = false;
   private stopped = false;
   private draining: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private hurry = false;
-  /** Enqueue writes run one after the other, so the queue order is the sequence order. */
+  /** Enqueue writes start one after the other, so the queue order is the sequence order. */
   private writes: Promise<unknown> = Promise.resolve();
 
-  constructor(opts: OutboxOptions) {
+  constructor(private readonly opts: OutboxOptions<P>) {
     super();
     this.dir = opts.dir;
-    this.failedDir = join(opts.dir, FAILED_DIR);
-    this.log = opts.logger.child('outbox');
+    this.channel = 'channel' in opts ? opts.channel : (smsChannel(opts.provider) as unknown as OutboxChannel<P>);
+    this.what = this.channel.kind.toUpperCase();
+    this.log = opts.logger.child(this.channel.kind === 'sms' ? 'outbox' : `outbox-${this.channel.kind}`);
     this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
     this.now = opts.now ?? Date.now;
-    this.provider = opts.provider;
+    this.journal = new OutboxJournal({
+      dir: opts.dir,
+      what: this.what,
+      logger: this.log,
+      cardRetryMs: opts.cardRetryMs,
+      maxKept: opts.maxKept,
+      onRecovered: (found) => this.recovered(found),
+    });
   }
 
-  /** Create the folders, drop half-written temp files, resume every waiting SMS in order. */
+  /** Resume every message waiting on the card, in order. Never throws: a card that cannot be read means degraded, not dead. */
   async start(): Promise<void> {
     if (this.started) return;
-    await mkdir(this.failedDir, { recursive: true, mode: 0o700 });
-    await chmod(this.dir, 0o700).catch((e: unknown) => this.log.warn(`cannot make ${this.dir} private: ${errText(e)}`));
-    const names = await readdir(this.dir);
+    const { names, nextSeq } = await this.journal.open();
     this.queue.length = 0;
     this.cache.clear();
     this.tries.clear();
-    let maxSeq = 0;
-    for (const name of names) {
-      if (TEMP.test(name)) {
-        // An enqueue that never completed (crash mid-write): its caller was never told "queued".
-        await unlink(join(this.dir, name)).catch((e: unknown) => this.log.warn(`cannot remove temp file ${name}: ${errText(e)}`));
-        continue;
-      }
-      const seq = entrySeq(name);
-      if (seq === undefined) continue;
-      maxSeq = Math.max(maxSeq, seq);
-      this.queue.push(name);
-    }
-    for (const name of await readdir(this.failedDir)) maxSeq = Math.max(maxSeq, entrySeq(name) ?? 0);
-    this.queue.sort();
-    this.nextSeq = maxSeq + 1;
+    this.queue.push(...names);
+    this.nextSeq = nextSeq;
     this.started = true;
     this.stopped = false;
-    if (this.queue.length > 0) this.log.info(`resuming ${this.queue.length} SMS waiting in ${this.dir}`);
+    if (this.queue.length > 0) this.log.info(`resuming ${this.queue.length} ${this.what} waiting in ${this.dir}`);
     this.kick();
   }
 
-  /** Put `sms` on the card; resolves with its id once it is durable, then it is sent in turn. */
-  enqueue(sms: Sms): Promise<string> {
+  /** Queue `p`; resolves with its id once it is on the card or kept in memory (then it is sent in turn). */
+  enqueue(p: P): Promise<string> {
     if (!this.started) return Promise.reject(new Error('outbox: enqueue before start()'));
-    if (!/^\d{3,20}$/.test(sms.to)) return Promise.reject(new Error(`outbox: SMS number "${sms.to}" is not 3-20 digits, not queued`));
-    const job = this.writes.then(() => this.write(sms));
-    this.writes = job.catch(() => undefined);
-    return job;
+    const bad = this.channel.check(p);
+    if (bad) return Promise.reject(new Error(`outbox: ${bad}, not queued`));
+    const name = entryName(this.nextSeq++);
+    const entry: OutboxEntry<P> = { createdAt: this.now(), payload: p };
+    this.cache.set(name, entry);
+    // writes start in sequence order, so the queue (pushed as they end) keeps that order
+    const put = this.writes.then(() => this.journal.put(name, serializeEntry(this.channel, entry)));
+    this.writes = put.catch(() => undefined);
+    const first = this.opts.sendAtOnce ? this.firstTry(name, entry, put) : undefined;
+    return this.queued(name, entry, put, first);
   }
 
-  private async write(sms: Sms): Promise<string> {
-    const name = entryName(this.nextSeq++);
-    const entry: OutboxEntry = { createdAt: this.now(), sms };
-    try {
-      await writePrivateAtomic(join(this.dir, name), serializeEntry(entry));
-    } catch (e) {
-      throw new Error(`outbox: SMS to ${sms.to} not queued, cannot write ${this.dir}: ${errText(e)}`);
-    }
+  private async queued(name: string, entry: OutboxEntry<P>, put: Promise<'card' | 'memory'>, first: Promise<number | undefined> | undefined): Promise<string> {
     const id = idOf(name);
-    this.cache.set(name, entry);
-    this.queue.push(name);
-    this.log.info(`${id}: SMS to ${sms.to} queued`);
+    const desc = this.channel.describe(entry.payload);
+    let where: 'card' | 'memory';
+    try {
+      where = await put;
+    } catch (e) {
+      this.cache.delete(name);
+      this.tries.delete(name);
+      throw new Error(`outbox: ${desc} not queued: ${errText(e)}`);
+    }
+    this.log.info(`${id}: ${desc} queued${where === 'memory' ? ' in memory (card not writable)' : ''}`);
     this.tell('queued', id);
+    if (first && (await first) === undefined) {
+      this.cache.delete(name);
+      return id;
+    }
+    this.queue.push(name);
     this.kick();
     return id;
   }
 
+  /** The first try of a message sent at once, in parallel with its card write: undefined when done with, else ms until the next try. */
+  private async firstTry(name: string, entry: OutboxEntry<P>, put: Promise<unknown>): Promise<number | undefined> {
+    const result = await this.sendOne(entry);
+    // its file must be written (or kept) before it can be removed or moved
+    await put.catch(() => undefined);
+    return this.settle(name, entry, result);
+  }
+
   /**
    * Try the waiting head now instead of after its backoff: call it when the
-   * SMS configuration changed (a fixed provider should not wait up to 1 h).
+   * configuration changed (a fixed provider should not wait up to 1 h), or
+   * the card can be written again.
    */
   retryNow(): void {
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        this.kick();
-      }, 0);
-    } else if (this.draining) {
-      this.hurry = true; // a try is running: if it ends in "retry", do not wait
-    }
+    this.hurry = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.kick(); // a try in progress: it sees `hurry` when it ends in "retry"
   }
 
   /** Ids still waiting, in send order. */
@@ -165,13 +196,21 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     return this.queue.map(idOf);
   }
 
-  /** Stop trying; waits for a try in progress (bounded by the provider's timeout). */
+  /** Messages waiting in memory for the card. */
+  keptInMemory(): number {
+    return this.journal.keptNames().length;
+  }
+
+  /** Stop trying; waits for a try in progress (bounded by the provider's timeout) and the card writes. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     await this.draining;
     await this.writes;
+    await this.journal.close();
+    const lost = this.journal.keptNames();
+    if (lost.length > 0) this.log.error(`${lost.length} ${this.what} kept in memory never reached the card, lost with this stop: ${lost.map(idOf).join(', ')}`);
     this.started = false;
   }
 
@@ -184,83 +223,107 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     }
   }
 
+  /** The card is usable again: adopt what a card that could not be listed at start held, and try at once. */
+  private recovered(found: string[] | undefined): void {
+    const fresh = (found ?? []).filter((n) => !this.queue.includes(n) && !this.cache.has(n));
+    if (fresh.length > 0) {
+      this.queue.push(...fresh);
+      this.queue.sort();
+      this.log.info(`resuming ${fresh.length} ${this.what} found in ${this.dir} now that it can be read`);
+    }
+    this.retryNow();
+  }
+
   private kick(): void {
     if (this.stopped || !this.started || this.draining || this.timer) return;
     this.draining = this.drain()
       .catch((e: unknown) => {
         // Not expected (every I/O step catches): keep the process up and try again later.
         this.log.error(`unexpected error while sending, retry in ${this.backoff.firstMs} ms: ${errText(e)}`);
-        if (!this.stopped && !this.timer) this.timer = setTimeout(() => ((this.timer = undefined), this.kick()), this.backoff.firstMs);
+        this.arm(this.backoff.firstMs);
       })
       .finally(() => {
         this.draining = undefined;
       });
   }
 
+  private arm(ms: number): void {
+    if (this.stopped || this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.kick();
+    }, ms);
+  }
+
   private async drain(): Promise<void> {
     while (!this.stopped && this.queue.length > 0) {
       const name = this.queue[0];
+      const due = (this.tries.get(name)?.notBefore ?? 0) - performance.now();
+      if (due > 0 && !this.hurry) return this.arm(due);
+      this.hurry = false;
       const waitMs = await this.tryHead(name);
       if (waitMs === undefined) {
         this.queue.shift();
         this.cache.delete(name);
         this.tries.delete(name);
-        this.hurry = false;
         continue;
       }
       if (this.stopped) return;
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        this.kick();
-      }, this.hurry ? 0 : waitMs);
-      this.hurry = false;
-      return;
+      return this.arm(this.hurry ? 0 : waitMs);
     }
   }
 
   /** One try of the head message: undefined when it is done with (sent or failed), else ms until the next try. */
   private async tryHead(name: string): Promise<number | undefined> {
-    const id = idOf(name);
     const entry = await this.load(name);
     if (entry === 'gone') return undefined;
-    if (entry instanceof Error) return this.retryLater(name, { createdAt: this.now(), sms: { to: '?', text: '' } }, entry.message);
-    const provider = this.provider();
-    let result: SmsResult;
-    if (!provider) result = { kind: 'retry', reason: 'no usable SMS provider configured (see SMSProvider.txt)' };
-    else {
-      try {
-        result = await provider.send(entry.sms);
-      } catch (e) {
-        result = { kind: 'retry', reason: `provider ${provider.name} failed: ${errText(e)}` };
-      }
+    if (entry instanceof Error) return this.retryLater(name, undefined, entry.message);
+    return this.settle(name, entry, await this.sendOne(entry));
+  }
+
+  private async sendOne(entry: OutboxEntry<P>): Promise<SendResult & { by?: string }> {
+    const sender = this.channel.sender();
+    if (!sender) return { kind: 'retry', reason: this.channel.kind === 'sms' ? 'no usable SMS provider configured (see SMSProvider.txt)' : `no ${this.what} sender` };
+    try {
+      return { ...(await sender.send(entry.payload)), by: sender.name };
+    } catch (e) {
+      return { kind: 'retry', reason: `${sender.name} failed: ${errText(e)}`, by: sender.name };
     }
+  }
+
+  /** Act on one try's result: remove, fail or schedule again. */
+  private async settle(name: string, entry: OutboxEntry<P>, result: SendResult & { by?: string }): Promise<number | undefined> {
+    const id = idOf(name);
+    const desc = this.channel.describe(entry.payload);
     if (result.kind === 'accepted') {
-      await this.remove(name, entry);
-      this.log.info(`${id}: SMS to ${entry.sms.to} accepted by ${provider?.name}${result.id ? ` (id ${result.id})` : ''}`);
+      await this.journal.done(name);
+      this.log.info(`${id}: ${desc} accepted by ${result.by}${result.id ? ` (id ${result.id})` : ''}`);
       this.tell('sent', id);
       return undefined;
     }
-    const reason = redactSms(result.reason, entry.sms);
+    const reason = this.channel.redact(result.reason, entry.payload);
     if (result.kind === 'rejected') {
-      await this.fail(name, `rejected by ${provider?.name}: ${reason}`);
+      await this.fail(name, `${desc} rejected by ${result.by}: ${reason}`);
       return undefined;
     }
     return this.retryLater(name, entry, reason);
   }
 
-  private async retryLater(name: string, entry: OutboxEntry, reason: string): Promise<number | undefined> {
+  private async retryLater(name: string, entry: OutboxEntry<P> | undefined, reason: string): Promise<number | undefined> {
     const id = idOf(name);
     const now = this.now();
-    const t = this.tries.get(name) ?? { count: 0, first: now };
+    const t = this.tries.get(name) ?? { count: 0, first: now, notBefore: 0 };
     t.count++;
     this.tries.set(name, t);
-    const age = now - this.ageStart(entry, t.first, now);
+    const desc = entry ? this.channel.describe(entry.payload) : this.what;
+    const age = now - this.ageStart(entry?.createdAt ?? now, t.first, now);
     if (age >= this.backoff.maxAgeMs) {
-      await this.fail(name, `gave up after ${t.count} tries in ${Math.round(age / 60000)} min: ${reason}`);
+      await this.fail(name, `${desc}: gave up after ${t.count} tries in ${Math.round(age / 60000)} min: ${reason}`);
       return undefined;
     }
     const delay = Math.min(this.backoff.firstMs * 2 ** Math.min(t.count - 1, 30), this.backoff.maxMs);
-    this.log.warn(`${id}: SMS to ${entry.sms.to} not sent (try ${t.count}), retry in ${delay < 10_000 ? `${delay} ms` : `${Math.round(delay / 1000)} s`}: ${reason}`);
+    t.notBefore = performance.now() + delay; // a timer deadline: monotonic, not the (injectable) wall clock
+    this.log.warn(`${id}: ${desc} not sent (try ${t.count}), retry in ${delay < 10_000 ? `${delay} ms` : `${Math.round(delay / 1000)} s`}: ${reason}`);
     this.tell('retry', id, reason, delay);
     return delay;
   }
@@ -271,13 +334,13 @@ export class Outbox extends EventEmitter<OutboxEvents> {
    * or is behind it now; then the first try of this process, so a wrong clock
    * can never make us give up on a fresh message.
    */
-  private ageStart(entry: OutboxEntry, firstTry: number, now: number): number {
-    const plausible = entry.createdAt >= CLOCK_SET_AFTER && entry.createdAt <= now;
-    return plausible ? entry.createdAt : firstTry;
+  private ageStart(createdAt: number, firstTry: number, now: number): number {
+    const plausible = createdAt >= CLOCK_SET_AFTER && createdAt <= now;
+    return plausible ? createdAt : firstTry;
   }
 
   /** The entry of `name`: from memory, else from the card; a corrupt file goes to failed/. */
-  private async load(name: string): Promise<OutboxEntry | 'gone' | Error> {
+  private async load(name: string): Promise<OutboxEntry<P> | 'gone' | Error> {
     const cached = this.cache.get(name);
     if (cached) return cached;
     let text: string;
@@ -291,7 +354,7 @@ export class Outbox extends EventEmitter<OutboxEvents> {
       return new Error(`cannot read ${name}: ${errText(e)}`);
     }
     try {
-      const entry = parseEntry(text);
+      const entry = parseEntry(this.channel, text);
       this.cache.set(name, entry);
       return entry;
     } catch (e) {
@@ -300,28 +363,11 @@ export class Outbox extends EventEmitter<OutboxEvents> {
     }
   }
 
-  private async remove(name: string, entry: OutboxEntry): Promise<void> {
-    try {
-      await unlink(join(this.dir, name));
-      await syncDir(this.dir);
-    } catch (e) {
-      // Not resent by this process (it is off the queue); after a restart it would be: say so.
-      this.log.error(`${idOf(name)}: SMS to ${entry.sms.to} was accepted but its file could not be removed (${errText(e)}); it may be sent again after a restart`);
-    }
-  }
-
   /** Move `name` to failed/ with its reason beside it; one error line. */
   private async fail(name: string, reason: string): Promise<void> {
     const id = idOf(name);
-    this.log.error(`${id}: SMS moved to ${FAILED_DIR}/: ${reason}`);
-    try {
-      await writeFileAtomic(join(this.failedDir, `${id}.reason.txt`), `${reason}\n`);
-      await rename(join(this.dir, name), join(this.failedDir, name));
-      await syncDir(this.failedDir);
-      await syncDir(this.dir);
-    } catch (e) {
-      this.log.error(`${id}: cannot move to ${FAILED_DIR}/ (${errText(e)}); left in ${this.dir}`);
-    }
+    this.log.error(`${id}: ${this.what} moved to failed/: ${reason}`);
+    await this.journal.fail(name, reason);
     this.tell('failed', id, reason);
   }
 }

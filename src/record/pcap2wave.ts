@@ -14,6 +14,14 @@
  *
  * The WAV covers the capture from its first to its last RTP packet, so the
  * ringing period is there and an answer time can be checked by ear.
+ *
+ * Absurd times are not audio: a gap of more than MAX_GAP_SEC between two
+ * packets (a wall-clock step in a recording made before issue 15, a merged
+ * capture of two days) is cut to CUT_GAP_SEC of silence with a warning naming
+ * the packet and the gap, and at most MAX_WAV_SEC are converted (the first
+ * ones, with a warning): the file is read as far as it makes sense, never a
+ * crash on a 56-year gap. A capture without packets (a call cut within its
+ * first second) gives an empty WAV and a warning.
  */
 import { ALAW_TO_PCM, ULAW_TO_PCM } from '../media/g711.js';
 import { decodeUdp, type UdpDatagram } from './frame-decode.js';
@@ -30,6 +38,8 @@ export class Pcap2WaveError extends Error {
 export interface Pcap2WaveOptions {
   /** Mono: caller and what the caller heard, summed. */
   mix?: boolean;
+  /** Convert at most this many seconds (default MAX_WAV_SEC). */
+  maxSeconds?: number;
 }
 
 export interface Pcap2WaveResult {
@@ -46,7 +56,18 @@ export interface Pcap2WaveResult {
   warnings: string[];
 }
 
+/** A longer gap between two packets of one call is a clock step, not silence. */
+export const MAX_GAP_SEC = 3600;
+/** What such a gap is cut to: over timeline.ts's RESYNC, so each side is placed by its own arrival. */
+export const CUT_GAP_SEC = 2;
+/** Longest WAV written: 4 h of stereo 16-bit 8 kHz is 460 MB in memory (on a small board, already a lot). */
+export const MAX_WAV_SEC = 4 * 3600;
+/** Warnings about gaps, at most (then a count). */
+const MAX_GAP_WARNINGS = 5;
+
 interface Candidate {
+  /** Frame number in the capture, 1-based (as Wireshark shows it). */
+  frame: number;
   timeUs: number;
   udp: UdpDatagram;
   rtp: RtpPacket;
@@ -67,7 +88,12 @@ export function pcap2wave(input: Buffer, opts: Pcap2WaveOptions = {}): Pcap2Wave
   }
   const warnings: string[] = [];
   if (cap.truncated) warnings.push(`truncated capture: ${cap.truncated}; converted the ${cap.packets.length} whole packets before it`);
-  const { rtp, udpCount } = rtpCandidates(cap.packets);
+  if (cap.packets.length === 0) {
+    warnings.push('no packets: the recording ended before any audio (a call cut within its first moments); the WAV is empty');
+    return { wav: encodeWav(RATE, [new Int16Array(0), new Int16Array(0)]), channels: 2, durationSec: 0, mode: 'roles', left: [], right: [], codecs: [], warnings };
+  }
+  const { rtp: all, udpCount } = rtpCandidates(cap.packets);
+  const rtp = boundTime(all, opts.maxSeconds ?? MAX_WAV_SEC, warnings);
   if (rtp.length === 0) throw new Pcap2WaveError(`no RTP found (${cap.packets.length} packets, ${udpCount} UDP)`);
   const audio = rtp.filter((c) => !isEventOrNoise(c.rtp));
   const g711 = audio.filter((c) => G711_PT[c.rtp.payloadType] !== undefined);
@@ -102,18 +128,54 @@ export function pcap2wave(input: Buffer, opts: Pcap2WaveOptions = {}): Pcap2Wave
 function rtpCandidates(packets: { timeUs: number; linkType: number; data: Buffer }[]): { rtp: Candidate[]; udpCount: number } {
   const all: Candidate[] = [];
   let udpCount = 0;
-  for (const p of packets) {
+  packets.forEach((p, i) => {
     const udp = decodeUdp(p.linkType, p.data);
-    if (!udp) continue;
+    if (!udp) return;
     udpCount++;
     const rtp = parseRtp(udp.payload);
-    if (rtp) all.push({ timeUs: p.timeUs, udp, rtp });
-  }
+    if (rtp) all.push({ frame: i + 1, timeUs: p.timeUs, udp, rtp });
+  });
   const flows = countBy(all, flowKey);
   const rtp = all.filter((c) => (flows.get(flowKey(c)) ?? 0) >= 2 || (c.udp.srcMac !== undefined && OUR_MACS.has(c.udp.srcMac)));
   // Captures are nearly always in time order; a merged file may not be.
   rtp.sort((a, b) => a.timeUs - b.timeUs);
   return { rtp, udpCount };
+}
+
+/**
+ * Cut gaps longer than MAX_GAP_SEC down to CUT_GAP_SEC (moving the later
+ * packets' times), then keep the first MAX_WAV_SEC; `rtp` is in time order.
+ */
+function boundTime(rtp: Candidate[], maxSec: number, warnings: string[]): Candidate[] {
+  let shift = 0;
+  let cuts = 0;
+  for (let i = 1; i < rtp.length; i++) {
+    const c = rtp[i];
+    const gap = c.timeUs + shift - rtp[i - 1].timeUs;
+    if (gap > MAX_GAP_SEC * 1e6) {
+      if (++cuts <= MAX_GAP_WARNINGS) {
+        warnings.push(`packet ${c.frame} comes ${duration(gap / 1e6)} after packet ${rtp[i - 1].frame} (a clock step while recording?): the gap is cut to ${CUT_GAP_SEC} s of silence`);
+      }
+      shift -= gap - CUT_GAP_SEC * 1e6;
+    }
+    c.timeUs += shift;
+  }
+  if (cuts > MAX_GAP_WARNINGS) warnings.push(`${cuts - MAX_GAP_WARNINGS} more gaps over ${MAX_GAP_SEC} s cut the same way`);
+  if (rtp.length === 0) return rtp;
+  const end = rtp[0].timeUs + maxSec * 1e6;
+  const kept = rtp.filter((c) => c.timeUs <= end);
+  if (kept.length < rtp.length) {
+    const span = (rtp[rtp.length - 1].timeUs - rtp[0].timeUs) / 1e6;
+    warnings.push(`the capture spans ${duration(span)}: converted its first ${duration(maxSec)} (packets up to ${kept[kept.length - 1].frame}); split it (editcap -A/-B) for the rest`);
+  }
+  return kept;
+}
+
+function duration(sec: number): string {
+  if (sec >= 86400 * 365) return `${(sec / (86400 * 365.25)).toFixed(1)} years`;
+  if (sec >= 86400) return `${(sec / 86400).toFixed(1)} days`;
+  if (sec >= 3600) return `${(sec / 3600).toFixed(1)} h`;
+  return `${sec.toFixed(1)} s`;
 }
 
 const src = (c: Candidate): string => `${c.udp.srcAddr}:${c.udp.srcPort}`;

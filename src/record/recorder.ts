@@ -5,23 +5,35 @@
  * The card (CF/SD) has few write IOPS, so packets are framed straight into
  * memory chunks and written in few large writes: one writev() per flush,
  * every `flushIntervalMs` (1 s) or when `maxBufferBytes` (64 KiB) are
- * buffered, followed by fdatasync(). Records are always whole and the global
- * header goes out with the first flush, so the file is a valid pcap after
- * every flush: a power cut loses at most the last interval, never the file.
+ * buffered, followed by fdatasync(). Records are always whole, so the file
+ * is a valid pcap after every flush: a power cut loses at most the last
+ * interval, never the file.
+ *
+ * Valid from its first moment: the file is made as `<name>.part`, gets its
+ * pcap global header, is fdatasync'ed and only then renamed to its name (and
+ * the folder synced): a `.pcap` on the card always opens, even after a kill
+ * -9 a millisecond after the key press (it may hold no packet yet). Packets
+ * that arrive meanwhile wait in memory, bounded by maxQueuedBytes.
+ * rename() gives the file a new name while it is written (the first ticket
+ * number becomes known after the key press; the call's last at its end).
+ *
+ * Honest counts: stats.packets is what the file holds (records whose write
+ * and fdatasync succeeded), stats.dropped everything accepted or offered
+ * that never got there, stats.buffered what is still in memory.
  *
  * A full or failing card (ENOSPC, EIO, EROFS, ...) stops this recording with
  * one log line naming the file and the cause; the file is cut back to its
  * last whole record when possible. packet() never throws: the call goes on.
  */
-import { mkdir, open, stat, type FileHandle } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { mkdir, open, rename, stat, type FileHandle } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import type { Endpoint } from '../sip/message.js';
 import { errText, type Logger } from '../util/log.js';
 import { syncDir } from '../util/atomic-write.js';
-import { pad } from '../util/time-format.js';
 import { FlowFrame, MAX_UDP_PAYLOAD, pcapGlobalHeader, type Role } from './pcap-writer.js';
 
 export type { Role } from './pcap-writer.js';
+export { defaultRecordingDir, MAX_NAMED_TICKETS, recordingName } from './recording-name.js';
 
 export interface CallRecorderOptions {
   /** Recording folder (created if missing), e.g. CF0/TED_RECORDING. */
@@ -40,12 +52,15 @@ export interface CallRecorderOptions {
 }
 
 export interface RecorderStats {
+  /** Packets in the file: written and synced. */
   packets: number;
+  /** Packets accepted and still in memory (or being written). */
+  buffered: number;
   /** Bytes written to the file so far (header included). */
   bytesWritten: number;
   /** writev() calls made. */
   writes: number;
-  /** Packets not recorded: oversized, card too slow, or after a failure. */
+  /** Packets not recorded: oversized, card too slow, lost in a failed write, or after a failure. */
   dropped: number;
   /** Why the recording stopped early, if it did. */
   failure: string | undefined;
@@ -62,29 +77,17 @@ export interface CallRecorder {
    * Copies `rtp` once, never throws.
    */
   packet(role: Role, src: Endpoint, dst: Endpoint, rtp: Uint8Array, timeMs: number, to?: Role): void;
+  /**
+   * Rename the file (same folder; a `_2`... suffix if the name is taken),
+   * also after close(). Never rejects: a refused rename is one warning and
+   * the recording keeps its name. Resolves once done.
+   */
+  rename(name: string): Promise<void>;
   /** Write what is buffered now (resolves when it is on the card). */
   flush(): Promise<void>;
   /** Flush and close the file; idempotent, never rejects. */
   close(): Promise<void>;
   readonly stats: Readonly<RecorderStats>;
-}
-
-/**
- * `YYYY-MM-DD_HH.MM.SS_Ticket_<firstTicket>.pcap` in local time: sorts by
- * time, and the ticket number finds the ticket files and the IM/SMS.
- */
-export function recordingName(start: Date, firstTicket: number): string {
-  const d = `${start.getFullYear()}-${pad(start.getMonth() + 1)}-${pad(start.getDate())}`;
-  const t = `${pad(start.getHours())}.${pad(start.getMinutes())}.${pad(start.getSeconds())}`;
-  return `${d}_${t}_Ticket_${firstTicket}.pcap`;
-}
-
-/**
- * The default recording folder: `TED_RECORDING/` beside the application
- * folder (CF0/TicketSMS -> CF0/TED_RECORDING), as on the original card.
- */
-export function defaultRecordingDir(appDir: string): string {
-  return join(dirname(resolve(appDir)), 'TED_RECORDING');
 }
 
 const CHUNK_BYTES = 16 * 1024;
@@ -114,7 +117,7 @@ export function createCallRecorder(opts: CallRecorderOptions): CallRecorder {
 
 class PcapCallRecorder implements CallRecorder {
   path: string;
-  readonly stats: RecorderStats = { packets: 0, bytesWritten: 0, writes: 0, dropped: 0, failure: undefined };
+  readonly stats: RecorderStats = { packets: 0, buffered: 0, bytesWritten: 0, writes: 0, dropped: 0, failure: undefined };
   private readonly log: Logger;
   private readonly maxBuffer: number;
   private readonly maxQueued: number;
@@ -127,13 +130,18 @@ class PcapCallRecorder implements CallRecorder {
   private full: Buffer[] = [];
   private chunks: Buffer[] = [];
   private buffered = 0;
+  /** Packets in the chunks since the last flush. */
+  private bufferedPackets = 0;
   private queued = 0;
   /** File size after the last fully written flush: always the end of a whole record. */
   private committed = 0;
   private slowWarned = false;
   private ipId = 0;
+  private readonly dir: string;
   private readonly fh: Promise<FileHandle | undefined>;
   private queue: Promise<void> = Promise.resolve();
+  /** Renames, in order, each after the file exists. */
+  private renames: Promise<void> = Promise.resolve();
   private closing: Promise<void> | undefined;
   private readonly timer: NodeJS.Timeout;
   /** Where the caller and technicians send from: the appliance's packets to those endpoints go to them. */
@@ -156,8 +164,7 @@ class PcapCallRecorder implements CallRecorder {
     this.maxQueued = opts.maxQueuedBytes ?? 16 * this.maxBuffer;
     this.fsync = opts.fsync ?? true;
     this.chunk = this.newChunk(0);
-    this.off = pcapGlobalHeader().copy(this.chunk, 0);
-    this.buffered = this.off;
+    this.dir = opts.dir;
     this.fh = this.openFile(opts.dir);
     this.timer = setInterval(() => {
       if (this.buffered > 0) void this.flush();
@@ -166,31 +173,72 @@ class PcapCallRecorder implements CallRecorder {
   }
 
   private async openFile(dir: string): Promise<FileHandle | undefined> {
+    let fh: FileHandle | undefined;
     try {
       await mkdir(dir, { recursive: true });
-      const fh = await this.openUnique();
+      const made = await this.openUnique();
+      fh = made.fh;
+      // The header on the card before the name is: a .pcap never exists without it
+      const header = pcapGlobalHeader();
+      await fh.write(header); // at the file position: the writev()s follow it
+      if (this.fsync) await fh.datasync();
+      this.stats.bytesWritten = this.committed = header.length;
+      if (made.part) await rename(made.part, this.path);
       // The new name must survive a power cut too (best effort: FAT may refuse).
       await syncDir(dir).catch((e: unknown) => this.log.debug(`recording folder ${dir} not synced: ${errText(e)}`));
       this.log.info(`recording ${this.path}`);
       return fh;
     } catch (e) {
       this.fail(e);
+      await fh?.close().catch(() => undefined);
       return undefined;
     }
   }
 
-  /** Never overwrite a recording: it may be the proof of an answer time. */
-  private async openUnique(): Promise<FileHandle> {
+  /**
+   * Never overwrite a recording: it may be the proof of an answer time. The
+   * `.part` is opened exclusively, so two recordings of one name in the same
+   * second (two calls from one number) get apart before either is renamed.
+   */
+  private async openUnique(): Promise<{ fh: FileHandle; part: string | undefined }> {
     const base = this.path;
     for (let n = 2; ; n++) {
-      try {
-        return await open(this.path, 'wx', 0o644);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || n > 99) throw e;
-        // Something that is not a file (a device: how the tests fake a full card) is written into
-        if (!(await stat(this.path)).isFile()) return open(this.path, 'w');
-        this.path = base.replace(/(\.pcap)?$/, `_${n}$1`);
+      const st = await stat(this.path).catch(() => undefined);
+      // Something that is not a file (a device: how the tests fake a full card) is written into
+      if (st && !st.isFile()) return { fh: await open(this.path, 'w'), part: undefined };
+      if (!st) {
+        try {
+          return { fh: await open(`${this.path}.part`, 'wx', 0o644), part: `${this.path}.part` };
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        }
       }
+      if (n > 99) throw new Error(`no free name for ${base} (up to _99 taken)`);
+      this.path = withSuffix(base, n);
+    }
+  }
+
+  rename(name: string): Promise<void> {
+    this.renames = this.renames.then(() => this.renameNow(name));
+    return this.renames;
+  }
+
+  private async renameNow(name: string): Promise<void> {
+    if (!(await this.fh)) return; // never made: nothing to rename
+    const base = join(this.dir, name);
+    if (base === this.path) return;
+    try {
+      let to = base;
+      for (let n = 2; await exists(to); n++) {
+        if (n > 99) throw new Error('up to _99 taken');
+        to = withSuffix(base, n);
+      }
+      await rename(this.path, to);
+      await syncDir(this.dir).catch((e: unknown) => this.log.debug(`recording folder ${this.dir} not synced: ${errText(e)}`));
+      this.log.info(`recording ${this.path} renamed to ${name === basename(to) ? name : basename(to)}`);
+      this.path = to;
+    } catch (e) {
+      this.log.warn(`recording ${this.path}: not renamed to ${name}: ${errText(e)}`);
     }
   }
 
@@ -222,7 +270,8 @@ class PcapCallRecorder implements CallRecorder {
     }
     this.off = f.write(this.chunk, this.off, timeMs, this.ipId++, rtp);
     this.buffered += need;
-    this.stats.packets++;
+    this.bufferedPackets++;
+    this.stats.buffered++;
     if (this.buffered >= this.maxBuffer) void this.flush();
   }
 
@@ -287,16 +336,22 @@ class PcapCallRecorder implements CallRecorder {
     this.chunk = this.newChunk(0);
     this.off = 0;
     const bytes = this.buffered;
+    const packets = this.bufferedPackets;
     this.buffered = 0;
+    this.bufferedPackets = 0;
     this.queued += bytes;
-    this.queue = this.queue.then(() => this.write(bufs, bytes)).finally(() => giveBack(chunks));
+    this.queue = this.queue.then(() => this.write(bufs, bytes, packets)).finally(() => giveBack(chunks));
     return this.queue;
   }
 
-  private async write(bufs: Buffer[], bytes: number): Promise<void> {
+  private async write(bufs: Buffer[], bytes: number, packets: number): Promise<void> {
     const fh = await this.fh;
     this.queued -= bytes;
-    if (!fh || this.stats.failure !== undefined) return;
+    this.stats.buffered -= packets;
+    if (!fh || this.stats.failure !== undefined) {
+      this.stats.dropped += packets;
+      return;
+    }
     if (this.queued <= this.maxQueued / 2) this.slowWarned = false;
     try {
       let left = bufs;
@@ -311,7 +366,9 @@ class PcapCallRecorder implements CallRecorder {
       }
       if (this.fsync) await fh.datasync();
       this.committed = this.stats.bytesWritten;
+      this.stats.packets += packets;
     } catch (e) {
+      this.stats.dropped += packets;
       await this.failWrite(fh, e);
     }
   }
@@ -338,7 +395,10 @@ class PcapCallRecorder implements CallRecorder {
     giveBack(this.chunks); // not in a write: flush() moved those out
     this.chunks = [];
     this.buffered = 0;
-    this.log.error(`recording ${this.path} stopped: ${this.stats.failure} (the call goes on, ${this.stats.packets} packets recorded before)`);
+    this.stats.dropped += this.bufferedPackets;
+    this.stats.buffered -= this.bufferedPackets;
+    this.bufferedPackets = 0;
+    this.log.error(`recording ${this.path} stopped: ${this.stats.failure} (the call goes on; ${this.stats.packets} packets were on the card before)`);
   }
 
   close(): Promise<void> {
@@ -359,9 +419,21 @@ class PcapCallRecorder implements CallRecorder {
     } catch (e) {
       this.log.warn(`recording ${this.path}: close failed: ${errText(e)}`);
     }
+    await this.renames;
     const s = this.stats;
-    if (!s.failure) this.log.info(`recording ${this.path} closed: ${s.packets} packets, ${s.bytesWritten} bytes, ${s.dropped} dropped`);
+    // the count is what the file holds; what never got there is counted apart
+    const how = s.failure ? ` after a failure (${s.failure})` : '';
+    this.log.info(`recording ${this.path} closed${how}: ${s.packets} packets in the file, ${s.bytesWritten} bytes, ${s.dropped} dropped`);
   }
+}
+
+/** `a/b.pcap` -> `a/b_2.pcap` */
+function withSuffix(path: string, n: number): string {
+  return path.replace(/(\.pcap)?$/, `_${n}$1`);
+}
+
+async function exists(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => undefined)) !== undefined;
 }
 
 /** The buffers after the first `n` bytes (after a short write). */

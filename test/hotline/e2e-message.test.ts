@@ -68,9 +68,10 @@ t.test('a chain without a loop, nobody answering: the message phase, the WAV hol
   t.ok(h.consecutive, 'consecutive ticket numbers');
   const [pcap] = app.recordings();
   t.ok(pcap, 'the call was recorded');
-  const last = parseTicketFileName(basename(files[1]))?.ticket;
+  const numbers = files.map((f) => parseTicketFileName(basename(f))?.ticket);
   const wavs = readdirSync(dirname(pcap)).filter((f) => f.endsWith('.wav'));
-  t.same(wavs, [`${basename(pcap, '.pcap')}_to_${last}_Message.wav`], 'the WAV sits next to the pcap, named with the first and last ticket');
+  t.same(wavs, [`${basename(pcap, '.pcap')}_Message.wav`], 'the WAV sits next to the pcap, named like it');
+  t.match(wavs[0] ?? '', new RegExp(`_Ticket_${numbers.join('_')}_`), 'with every ticket number of the call');
   const wav = join(dirname(pcap), wavs[0] ?? 'none');
   t.ok(existsSync(wav));
   const w = wavInfo(wav);

@@ -7,6 +7,7 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writ
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { fakeClockEnv } from './faketime.js';
 import { freeBlock, freePort } from './ports.js';
 import { start, until, type Proc } from './proc.js';
 
@@ -32,6 +33,12 @@ export interface ApplianceOptions {
   /** Extra one-value files in the application folder, e.g. { 'TicketNR.txt': '100' }. */
   files?: Record<string, string>;
   env?: Record<string, string>;
+  /** An empty folder to put the card in (e.g. a tmpfs mount) instead of a fresh temp folder. */
+  root?: string;
+  /** Runs once the card is ready, before the first start (e.g. remount the card read-only). */
+  beforeLaunch?: () => void;
+  /** A libfaketime offset file (lab/faketime.ts): the appliance's wall clock is moved by it, its monotonic clock is not. */
+  clockFile?: string;
 }
 
 export interface Appliance {
@@ -58,7 +65,7 @@ export interface Appliance {
 const ticketNo = (f: string): number => Number(/_Ticket_(\d+)_/.exec(f)?.[1] ?? -1);
 
 export async function startAppliance(o: ApplianceOptions): Promise<Appliance> {
-  const root = mkdtempSync(join(tmpdir(), 'tl-card-'));
+  const root = o.root ?? mkdtempSync(join(tmpdir(), 'tl-card-'));
   cpSync(join(DIST, 'card'), root, { recursive: true });
   const cf0 = join(root, 'CF0');
   const app = join(cf0, 'TicketSMS');
@@ -104,11 +111,12 @@ export async function startAppliance(o: ApplianceOptions): Promise<Appliance> {
   }
 
   const launch = async (): Promise<Proc> => {
-    const p = start('appliance', process.execPath, [join(app, 'ticketline.js'), app], { env: { ...process.env, ...o.env } });
+    const p = start('appliance', process.execPath, [join(app, 'ticketline.js'), app], { env: { ...process.env, ...(o.clockFile ? fakeClockEnv(o.clockFile) : {}), ...o.env } });
     await p.waitFor(/ ready in /, 20000);
     if (o.register !== false) await p.waitFor(/registered for \d+ s/, 20000);
     return p;
   };
+  o.beforeLaunch?.();
   let proc = await launch();
   const ticketDir = join(app, 'Ticket');
   const list = (): string[] => (existsSync(ticketDir) ? readdirSync(ticketDir).filter((f) => f.endsWith('.txt')) : []);

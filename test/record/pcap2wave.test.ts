@@ -174,3 +174,58 @@ t.test('the library: role MACs give caller left and what the caller heard right'
   t.same(f.right.map((s) => s.stream), [`${0x33330001}@127.0.0.1:41000`, `${0x33330002}@127.0.0.1:42000`]);
   t.throws(() => pcap2wave(Buffer.from('nonsense')), { name: 'Pcap2WaveError', message: /not a pcap file/ });
 });
+
+const YEARS_56_MS = Date.UTC(2026, 11, 7) - Date.UTC(1970, 0, 1);
+
+t.test('a 56-year gap (a clock step in an old recording) is cut to silence with a warning naming the packet', async (t) => {
+  const dir = tempDir(t);
+  // the board at 1970 for the first 3 s, then NTP sets 2026: every later packet 56 years on
+  const call = syntheticCall(0).map((p) => (p.timeMs >= 3000 ? { ...p, timeMs: p.timeMs + YEARS_56_MS } : p));
+  const path = await record(dir, 'step.pcap', call);
+  const r = pcap2wave(readFileSync(path));
+  const firstAfter = call.findIndex((p) => p.timeMs >= YEARS_56_MS) + 1;
+  t.equal(r.warnings.length, 1, r.warnings.join('\n'));
+  t.match(r.warnings[0], new RegExp(`^packet ${firstAfter} comes 56\\.\\d years after packet ${firstAfter - 1} \\(a clock step while recording\\?\\): the gap is cut to 2 s of silence$`));
+  // 6 s of call with the ~20 ms between the two packets around the step replaced by 2 s
+  t.ok(Math.abs(r.durationSec - (6 + 2 - 0.02)) < 0.1, `WAV ${r.durationSec} s`);
+  const cli = await buildCli(dir);
+  const wav = join(dir, 'step.wav');
+  const out = runCli(cli, [path, wav]);
+  t.equal(out.status, 0, out.stderr);
+  t.match(out.stderr, /^pcap2wave: warning: .*step\.pcap: packet \d+ comes 56\.\d years after/);
+  t.ok(rms(wav, 1, 1, 1.5) > 0.2, 'the caller before the step is there');
+  t.ok(rms(wav, 1, 3.3, 0.5) < 0.001, 'the cut gap is silence');
+  t.ok(rms(wav, 1, 5.5, 1) > 0.2, 'the caller after the step is there');
+  t.ok(Math.abs(dominantFreq(wav, 2) - 440) < 20, 'the technician on the right, both sides of the step');
+});
+
+t.test('gaps under the bound are kept; many long gaps are each cut, the warnings bounded', async (t) => {
+  const dir = tempDir(t);
+  const ep = (port: number): { address: string; port: number } => ({ address: '127.0.0.1', port });
+  const hour = 3600_000;
+  // 10 bursts of 5 packets, 59 min apart (kept), then 8 bursts 2 h apart (cut)
+  const times = [...Array.from({ length: 10 }, (_, b) => b * (hour - 60_000)), ...Array.from({ length: 8 }, (_, b) => 10 * hour + b * 2 * hour)];
+  const packets = times.flatMap((at, b) =>
+    Array.from({ length: 5 }, (_, i) => ({ role: 'caller' as Role, src: ep(40000), dst: ep(30000), rtp: rtpPacket(8, b * 5 + i, (b * 5 + i) * 160, 9, Buffer.alloc(160, 0xd5)), timeMs: 1e12 + at + i * 20 })),
+  );
+  const r = pcap2wave(readFileSync(await record(dir, 'gaps.pcap', packets)), { maxSeconds: 20 * 3600 });
+  const cut = r.warnings.filter((w) => /the gap is cut to 2 s/.test(w));
+  t.equal(cut.length, 5, 'five named');
+  t.match(r.warnings.join('\n'), /^3 more gaps over 3600 s cut the same way$/m, 'the rest counted');
+  const kept = 9 * (hour - 60_000) / 1000;
+  t.ok(Math.abs(r.durationSec - (kept + 1.6 + 8 * 2 + 0.1)) < 1, `the 59 min gaps stay, the 2 h ones are 2 s: ${r.durationSec} s`);
+  const bounded = pcap2wave(readFileSync(join(dir, 'gaps.pcap')), { maxSeconds: 600 });
+  t.ok(bounded.durationSec <= 600 + 1, `at most the bound converted (${bounded.durationSec} s)`);
+  t.match(bounded.warnings.join('\n'), /the capture spans 8\.\d h: converted its first 600\.0 s \(packets up to 5\)/);
+});
+
+t.test('a capture without packets (a call cut in its first moments) converts to an empty WAV with a warning', async (t) => {
+  const dir = tempDir(t);
+  const path = await record(dir, 'empty.pcap', []);
+  t.equal(readFileSync(path).length, 24, 'just the global header');
+  const cli = await buildCli(dir);
+  const out = runCli(cli, [path, join(dir, 'empty.wav')]);
+  t.equal(out.status, 0, out.stderr);
+  t.match(out.stderr, /warning: .*no packets: the recording ended before any audio/);
+  t.equal(soxInfo(join(dir, 'empty.wav')).seconds, 0);
+});

@@ -1,7 +1,7 @@
 import t from 'tap';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { build } from 'esbuild';
-import { existsSync, readFileSync, statSync, symlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { memoryLogger } from '../../src/util/log.js';
 import { createCallRecorder, defaultRecordingDir, recordingName } from '../../src/record/recorder.js';
@@ -12,11 +12,22 @@ import { APP_CALLER_LEG, CALLER_GAP, syntheticCall, TECHS } from './synthetic-ca
 
 const decodeAs = ['-d', `udp.port==${APP_CALLER_LEG.port},rtp`, ...TECHS.flatMap((h) => ['-d', `udp.port==${h.leg.port},rtp`])];
 
-t.test('recordingName sorts by local time and carries the first ticket', async (t) => {
+t.test('recordingName sorts by local time and carries every ticket of the call between underscores', async (t) => {
   const d = new Date(2026, 0, 5, 7, 8, 9);
-  t.equal(recordingName(d, 1234), '2026-01-05_07.08.09_Ticket_1234.pcap');
-  const later = recordingName(new Date(2026, 9, 15, 17, 0, 0), 7);
-  t.ok(recordingName(d, 99999) < later, 'a later call sorts after an earlier one whatever the ticket');
+  const rows: Array<[number[], string, string]> = [
+    [[], '0612345678', '2026-01-05_07.08.09_Caller_0612345678.pcap'],
+    [[1234], '0612345678', '2026-01-05_07.08.09_Ticket_1234_Caller_0612345678.pcap'],
+    [[1234, 1236, 1237], '+39x1', '2026-01-05_07.08.09_Ticket_1234_1236_1237_Caller_+39x1.pcap'],
+    [[7], '../a b', '2026-01-05_07.08.09_Ticket_7_Caller_ab.pcap'],
+    [[7], '', '2026-01-05_07.08.09_Ticket_7_Caller_anonymous.pcap'],
+  ];
+  for (const [tickets, caller, want] of rows) t.equal(recordingName(d, tickets, caller), want);
+  const many = Array.from({ length: 40 }, (_, i) => 100 + i);
+  const long = recordingName(d, many, '0612345678');
+  t.ok(long.length < 255 && long.includes('_139_Caller'), `40 hops: a FAT-length name with the last ticket (${long.length} chars)`);
+  for (const n of [1236, 1237]) t.match(recordingName(d, [1234, 1236, 1237], '1'), new RegExp(`_${n}_`), `ticket ${n} is found by _${n}_`);
+  const later = recordingName(new Date(2026, 9, 15, 17, 0, 0), [7], '1');
+  t.ok(recordingName(d, [99999], '1') < later, 'a later call sorts after an earlier one whatever the ticket');
   t.equal(defaultRecordingDir('/media/card/CF0/TicketSMS'), '/media/card/CF0/TED_RECORDING', 'beside the application folder');
   t.equal(defaultRecordingDir('/media/card/CF0/TicketSMS/'), '/media/card/CF0/TED_RECORDING');
 });
@@ -25,12 +36,13 @@ t.test('a recorded call opens in tshark as RTP both ways and converts to a 1 kHz
   const dir = tempDir(t);
   const log = memoryLogger();
   const start = Date.UTC(2026, 10, 25, 12, 0, 0);
-  const rec = createCallRecorder({ dir, name: recordingName(new Date(start), 42), logger: log });
+  const rec = createCallRecorder({ dir, name: recordingName(new Date(start), [42], '0612345678'), logger: log });
   const packets = syntheticCall(start);
   for (const p of packets) rec.packet(p.role, p.src, p.dst, p.rtp, p.timeMs);
   await rec.close();
   await rec.close(); // idempotent
   t.equal(rec.stats.packets, packets.length, 'every packet recorded');
+  t.equal(rec.stats.buffered, 0, 'nothing left in memory');
   t.equal(rec.stats.failure, undefined);
   t.ok(rec.stats.writes >= 2 && rec.stats.writes < 40, `few large writes (${rec.stats.writes} for ${packets.length} packets)`);
   t.equal(statSync(rec.path).size, rec.stats.bytesWritten, 'file size = bytes written');
@@ -75,7 +87,7 @@ t.test('a recorded call opens in tshark as RTP both ways and converts to a 1 kHz
   const mi = soxInfo(mono);
   t.equal(mi.channels, 1, '--mix is mono');
   t.ok(Math.abs(mi.seconds - info.seconds) < 0.001, 'same length mixed');
-  t.ok(log.lines.some((l) => /INFO recording .*Ticket_42\.pcap closed: \d+ packets/.test(l)), 'one closing line');
+  t.ok(log.lines.some((l) => new RegExp(`INFO recording .*Ticket_42_Caller_0612345678\\.pcap closed: ${packets.length} packets in the file, \\d+ bytes, 0 dropped`).test(l)), 'one closing line');
 });
 
 t.test('the file is a valid pcap after every flush, with whole records only', async (t) => {
@@ -166,9 +178,11 @@ t.test('a card too slow to keep up: packets are dropped with one warning, the fi
   // A synchronous burst: no write can complete in between, so the queue only grows
   for (const p of packets.slice(0, 300)) rec.packet(p.role, p.src, p.dst, p.rtp, p.timeMs);
   t.ok(rec.stats.dropped > 0, `${rec.stats.dropped} dropped`);
-  t.equal(rec.stats.packets + rec.stats.dropped, 300);
+  t.equal(rec.stats.buffered + rec.stats.dropped, 300, 'accepted (in memory) + dropped');
+  t.equal(rec.stats.packets, 0, 'nothing counted as recorded before it is on the card');
   t.equal(log.lines.filter((l) => /WARN .*slow\.pcap: card too slow/.test(l)).length, 1, 'one warning per episode');
   await rec.close();
+  t.equal(rec.stats.packets + rec.stats.dropped, 300);
   const cap = readCapture(readFileSync(rec.path));
   t.equal(cap.truncated, undefined);
   t.equal(cap.packets.length, rec.stats.packets, 'every accepted packet is in the file');
@@ -278,7 +292,10 @@ t.test('a card that fills up mid-call: one error line, the file cut back to its 
   const cap = readCapture(readFileSync(r.path));
   t.equal(cap.truncated, undefined, 'no partial record at the end');
   t.ok(cap.packets.length > 100 && cap.packets.length < 1000, `${cap.packets.length} whole packets readable`);
-  t.ok(r.stats.dropped > 0);
+  t.equal(r.stats.packets, cap.packets.length, 'the packet count is what the file holds');
+  t.equal(r.stats.packets + r.stats.dropped, 1000, 'every other packet is counted as dropped');
+  const closing = r.lines.find((l) => / closed after a failure/.test(l));
+  t.match(closing, new RegExp(`: ${cap.packets.length} packets in the file, ${size} bytes, ${1000 - cap.packets.length} dropped`), 'the log says so');
 });
 
 t.test('an existing recording of the same name is never overwritten', async (t) => {
@@ -295,4 +312,100 @@ t.test('an existing recording of the same name is never overwritten', async (t) 
   t.equal(second.path, join(dir, 'same_2.pcap'));
   t.equal(readCapture(readFileSync(first.path)).packets.length, 1, 'the first is intact');
   t.equal(readCapture(readFileSync(second.path)).packets.length, 2);
+});
+
+t.test('the file is a valid, empty pcap before the first packet, and never exists without its header', async (t) => {
+  const dir = tempDir(t);
+  const rec = createCallRecorder({ dir, name: 'early.pcap', logger: memoryLogger(), flushIntervalMs: 60_000 });
+  // only what the kernel sees: the name either is not there yet, or holds a whole header
+  let seen = 0;
+  const watch = setInterval(() => {
+    if (!existsSync(rec.path)) return;
+    seen++;
+    const b = readFileSync(rec.path);
+    if (b.length < 24) t.fail(`${rec.path} seen with ${b.length} bytes`);
+  }, 0);
+  await rec.rename('early.pcap'); // resolves once the file is made
+  clearInterval(watch);
+  t.equal(statSync(rec.path).size, 24, 'the global header is on the card');
+  const cap = readCapture(readFileSync(rec.path));
+  t.same([cap.packets.length, cap.truncated], [0, undefined], 'a valid capture without packets');
+  t.notOk(existsSync(`${rec.path}.part`), 'no .part left');
+  t.equal(rec.stats.bytesWritten, 24);
+  const p = syntheticCall(Date.now())[0];
+  rec.packet(p.role, p.src, p.dst, p.rtp, p.timeMs);
+  await rec.close();
+  t.equal(readCapture(readFileSync(rec.path)).packets.length, 1);
+  t.ok(seen >= 0);
+});
+
+t.test('a recording is renamed while written and after close; a taken name gets a suffix', async (t) => {
+  const dir = tempDir(t);
+  const log = memoryLogger();
+  const rec = createCallRecorder({ dir, name: 'a_Caller_1.pcap', logger: log, flushIntervalMs: 60_000 });
+  const packets = syntheticCall(Date.now());
+  for (const p of packets.slice(0, 50)) rec.packet(p.role, p.src, p.dst, p.rtp, p.timeMs);
+  await rec.rename('a_Ticket_5_Caller_1.pcap');
+  for (const p of packets.slice(50, 100)) rec.packet(p.role, p.src, p.dst, p.rtp, p.timeMs);
+  await rec.close();
+  t.equal(rec.path, join(dir, 'a_Ticket_5_Caller_1.pcap'));
+  writeFileSync(join(dir, 'a_Ticket_5_6_Caller_1.pcap'), 'someone else');
+  await rec.rename('a_Ticket_5_6_Caller_1.pcap');
+  t.equal(rec.path, join(dir, 'a_Ticket_5_6_Caller_1_2.pcap'), 'never overwrites');
+  t.equal(readFileSync(join(dir, 'a_Ticket_5_6_Caller_1.pcap'), 'utf8'), 'someone else');
+  t.equal(readCapture(readFileSync(rec.path)).packets.length, 100, 'every packet, across the renames');
+  t.same(readdirSync(dir).sort(), ['a_Ticket_5_6_Caller_1.pcap', 'a_Ticket_5_6_Caller_1_2.pcap']);
+  t.ok(log.lines.some((l) => /renamed to a_Ticket_5_6_Caller_1_2\.pcap/.test(l)));
+});
+
+t.test('two recordings of one name at once (same second, same caller) get two files', async (t) => {
+  const dir = tempDir(t);
+  const a = createCallRecorder({ dir, name: 'x.pcap', logger: memoryLogger() });
+  const b = createCallRecorder({ dir, name: 'x.pcap', logger: memoryLogger() });
+  const p = syntheticCall(Date.now())[0];
+  a.packet(p.role, p.src, p.dst, p.rtp, p.timeMs);
+  await Promise.all([a.close(), b.close()]);
+  t.not(a.path, b.path);
+  t.same(readdirSync(dir).sort(), ['x.pcap', 'x_2.pcap']);
+  t.same([a, b].map((r) => readCapture(readFileSync(r.path)).packets.length), [1, 0]);
+});
+
+t.test('a rename the card refuses is one warning; the recording keeps its name', async (t) => {
+  const dir = tempDir(t);
+  const log = memoryLogger();
+  const rec = createCallRecorder({ dir, name: 'keep.pcap', logger: log });
+  await rec.close();
+  await rec.rename('sub/dir/nope.pcap');
+  t.equal(rec.path, join(dir, 'keep.pcap'));
+  t.equal(log.lines.filter((l) => /WARN recording .*keep\.pcap: not renamed to sub\/dir\/nope\.pcap: ENOENT/.test(l)).length, 1);
+});
+
+t.test('a kill -9 in the first moments of a recording leaves no file or a valid one, never a broken one', async (t) => {
+  const dir = tempDir(t);
+  const child = join(dir, 'child.cjs');
+  await build({ entryPoints: ['test/record/kill-early-child.ts'], outfile: child, bundle: true, platform: 'node', format: 'cjs', logLevel: 'warning' });
+  const cli = await buildCli(dir);
+  // [stage, a file must exist]: the child kills itself at the stage (see kill-early-child.ts)
+  const stages: Array<[string, boolean]> = [
+    ['created', false],
+    ['packets', false],
+    ['file', true],
+    ['flushed', true],
+    ...Array.from({ length: 8 }, (_, i): [string, boolean] => [`after:${i * 15}`, false]),
+  ];
+  for (const [stage, mustExist] of stages) {
+    const rec = join(dir, stage.replace(':', '-'));
+    const r = spawnSync(process.execPath, [child, rec, stage], { timeout: 30_000 });
+    t.equal(r.signal, 'SIGKILL', `${stage}: killed`);
+    const files = existsSync(rec) ? readdirSync(rec).filter((f) => f.endsWith('.pcap')) : [];
+    if (mustExist) t.equal(files.length, 1, `${stage}: the recording is on the card`);
+    else t.ok(files.length <= 1, `${stage}: at most one recording`);
+    for (const f of files) {
+      const cap = readCapture(readFileSync(join(rec, f)));
+      t.equal(cap.truncated, undefined, `${stage}: ${f} is whole (${cap.packets.length} packets)`);
+      if (stage === 'flushed') t.ok(cap.packets.length > 0, `${stage}: with the flushed packets`);
+      const out = runCli(cli, [join(rec, f), join(rec, 'out.wav')]);
+      t.equal(out.status, 0, `${stage}: pcap2wave reads it: ${out.stderr}`);
+    }
+  }
 });
