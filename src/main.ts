@@ -6,6 +6,7 @@
 import { dirname, join, resolve } from 'node:path';
 import type { CardConfig } from './config/card.js';
 import { runCheck } from './config/check.js';
+import { isAllowed } from './config/ip-allow.js';
 import { CardWatcher } from './config/watcher.js';
 import { Hotline } from './hotline/hotline.js';
 import { PromptCache } from './hotline/prompts.js';
@@ -78,6 +79,11 @@ async function run(cardDir: string, log: Logger): Promise<void> {
     contactHost,
     contactPort: listen.port,
     userAgent: `ticketline/${VERSION}`,
+    // issue 16: no product/version to a source not in pbx.ini allow (as it is now)
+    trusted: (address) => {
+      const c = watcher.current();
+      return c !== undefined && isAllowed(address, c.pbx.allow);
+    },
     logger: log.child('sip'),
     // the credentials of the card as it is now (pbx.ini may be edited while running)
     credentials: () => {

@@ -12,8 +12,9 @@
  * RTP
  *   new PortPool({ min, max, bindAddress, log }); await pool.allocate(): RtpSocket (close() returns the port)
  *   new RtpSession(rtpSocket, media: NegotiatedMedia, { log, tap?, latchAnyAddress? })
+ *     (latching: the SDP endpoint always wins, see rtp-session.ts)
  *     .setMedia(media) (re-INVITE) .setTap(tap) .observe(fn) .remote .latched .canSend .close()
- *     .stats { received, sent, dropped, lastReceivedMs } (lastReceivedMs: for an RTP inactivity timeout)
+ *     .stats { received, sent, dropped, strangers, lastReceivedMs } (lastReceivedMs: for an RTP inactivity timeout)
  *     tap: (dir: 'in'|'out', packet: Buffer, local: Endpoint, remote: Endpoint, timeMs: number) => void
  *          (the buffer is valid only during the call: copy what you keep)
  *   new Relay(sessionA, sessionB).start() / .stop()   bridge with transcoding and seamless leg switch;

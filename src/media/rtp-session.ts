@@ -3,15 +3,29 @@
  * symmetric RTP, one outgoing stream.
  *
  * Receiving: a datagram is accepted when it is valid RTP (rtp-packet.ts)
- * with a negotiated payload type (PCMA/PCMU/telephone-event). Symmetric
- * RTP (RFC 4961 spirit): the session latches to the source address:port
- * of the first accepted packet coming from the SDP address, then sends
- * there and drops packets from any other source. Once latched, the socket
- * is connect()ed to that source: the kernel then drops the others, and a
+ * with a negotiated payload type (PCMA/PCMU/telephone-event) and passes
+ * the latching rule. Symmetric RTP (RFC 4961 spirit): we send to the
+ * source we latched to, and drop the others. The rule (issue 16: a
+ * stranger that speaks first must not take the leg over):
+ * 1. a packet from exactly the SDP address:port always wins: it latches
+ *    (or re-latches) to the SDP endpoint, for the rest of the session;
+ * 2. another port on the SDP address is latched only while nothing has
+ *    come from the SDP endpoint itself, and is replaced as soon as the
+ *    SDP endpoint speaks (rule 1). Reason: a phone behind NAT sends from
+ *    a port its SDP does not name, and never from the one it names;
+ * 3. any other address is dropped (unless `latchAnyAddress`, where the
+ *    first valid source latches like rule 2, or the SDP names a host or
+ *    0.0.0.0, which cannot be compared).
+ * Dropped packets from a valid RTP source not latched are counted as
+ * `strangers` and reported when the session closes (those we see: see
+ * connect() below).
+ * The socket is connect()ed only once latched to the SDP endpoint itself:
+ * the kernel then drops the others (they are no longer counted), and a
  * send needs no per-packet address lookup (Node defers every send to an
- * address by one tick). Accepted packets go to the tap, then to the
- * observers (read-only: DTMF detectors), then to the one forwarder (the
- * relay, which may rewrite the buffer in place).
+ * address by one tick). Connected to a NAT port instead, the kernel would
+ * hide the SDP endpoint from rule 1. Accepted packets go to the tap,
+ * then to the observers (read-only: DTMF detectors), then to the one
+ * forwarder (the relay, which may rewrite the buffer in place).
  *
  * The tap sees every packet received and sent; the buffer is only valid
  * during the call (the relay rewrites it afterwards): copy what you keep.
@@ -50,6 +64,8 @@ export interface RtpSessionStats {
   sent: number;
   /** Not RTP, unknown payload type, or from a source other than the latched one. */
   dropped: number;
+  /** Of `dropped`: valid RTP from a source the latching rule refused (see the file comment). */
+  strangers: number;
   /** Monotonic time (ms) of the last accepted packet, 0 before the first: for an RTP inactivity timeout. */
   lastReceivedMs: number;
 }
@@ -69,10 +85,15 @@ const PT_PCMA = 8;
 export class RtpSession {
   readonly local: Endpoint;
   readonly stream: RtpStream;
-  readonly stats: RtpSessionStats = { received: 0, sent: 0, dropped: 0, lastReceivedMs: 0 };
+  readonly stats: RtpSessionStats = { received: 0, sent: 0, dropped: 0, strangers: 0, lastReceivedMs: 0 };
   private readonly now: () => number;
   private media: NegotiatedMedia;
   private latchedTo: Endpoint | undefined;
+  /** A packet came from exactly the SDP endpoint (rule 1): no other port is latched any more. */
+  private sdpHeard = false;
+  /** The last stranger, for the close line (two fields: no object per dropped packet). */
+  private strangerAddress = '';
+  private strangerPort = 0;
   private readonly observers: RtpObserver[] = [];
   private forwarder: RtpObserver | undefined;
   private tap: RtpTap | undefined;
@@ -119,6 +140,7 @@ export class RtpSession {
     this.media = media;
     if (old.address === media.remote.address && old.port === media.remote.port) return;
     this.latchedTo = undefined;
+    this.sdpHeard = false;
     this.disconnect();
   }
 
@@ -189,6 +211,11 @@ export class RtpSession {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    const st = this.stats;
+    const last = st.strangers > 0 ? ` (last ${this.strangerAddress}:${this.strangerPort})` : '';
+    const line = `RTP ${this.local.port} closed: ${st.received} received, ${st.sent} sent, ${st.dropped} dropped, ${st.strangers} from strangers${last}`;
+    if (st.strangers > 0) this.opts.log.info(line);
+    else this.opts.log.debug(line);
     this.observers.length = 0;
     this.forwarder = undefined;
     this.sock.socket.removeAllListeners('message');
@@ -204,22 +231,39 @@ export class RtpSession {
     return undefined; // comfort noise, video, anything not negotiated
   }
 
+  /** The latching rule of the file comment; true when the packet is accepted. */
   private accept(address: string, port: number): boolean {
+    const sdp = this.media.remote;
+    if (port === sdp.port && address === sdp.address) {
+      const l = this.latchedTo;
+      if (l && l.port === port && l.address === address) return true;
+      this.latch({ address, port }, l);
+      this.sdpHeard = true;
+      this.connect(this.latchedTo!);
+      return true;
+    }
     const l = this.latchedTo;
     if (l) return l.port === port && l.address === address;
-    const expected = this.media.remote.address;
+    if (this.sdpHeard) return false;
     // a host name in c= (rare) cannot be compared: take the first valid packet
-    if (this.opts.latchAnyAddress || expected === '0.0.0.0' || address === expected || isIP(expected) === 0) {
-      const to = { address, port };
-      this.latchedTo = to;
-      this.opts.log.debug(`RTP latched to ${address}:${port} (SDP said ${expected}:${this.media.remote.port})`);
-      this.connect(to);
+    if (this.opts.latchAnyAddress || sdp.address === '0.0.0.0' || address === sdp.address || isIP(sdp.address) === 0) {
+      this.latch({ address, port }, undefined);
       return true;
     }
     return false;
   }
 
-  /** connect() the socket to the latched source (asynchronous in Node: sends go by address until it is done). */
+  private latch(to: Endpoint, from: Endpoint | undefined): void {
+    const sdp = this.media.remote;
+    this.latchedTo = to;
+    if (from) {
+      // a NAT port was latched (rule 2): back to an unconnected socket before the new connect
+      this.opts.log.info(`RTP ${this.local.port} re-latched from ${from.address}:${from.port} to the SDP endpoint ${to.address}:${to.port}`);
+      this.disconnect();
+    } else this.opts.log.debug(`RTP latched to ${to.address}:${to.port} (SDP said ${sdp.address}:${sdp.port})`);
+  }
+
+  /** connect() the socket to the latched SDP endpoint (asynchronous in Node: sends go by address until it is done). */
   private connect(to: Endpoint): void {
     if (this.connecting || this.connectedTo) return;
     this.connecting = true;
@@ -229,9 +273,10 @@ export class RtpSession {
         if (this.closed) return;
         this.connectedTo = to;
         if (this.latchedTo === to) return;
-        // the latch moved on while connecting (re-INVITE): start over
+        // the latch moved on while connecting (re-INVITE): start over, connecting only to the SDP endpoint
         this.disconnect();
-        if (this.latchedTo) this.connect(this.latchedTo);
+        const l = this.latchedTo;
+        if (l && l.port === this.media.remote.port && l.address === this.media.remote.address) this.connect(l);
       });
     } catch (e) {
       this.connecting = false;
@@ -254,8 +299,15 @@ export class RtpSession {
     if (this.closed) return;
     const bounds = rtpBounds(buf, buf.length);
     const kind = bounds < 0 ? undefined : this.classify(buf[1] & 0x7f);
-    if (kind === undefined || !this.accept(address, port)) {
+    if (kind === undefined) {
       this.stats.dropped++;
+      return;
+    }
+    if (!this.accept(address, port)) {
+      this.stats.dropped++;
+      this.stats.strangers++;
+      this.strangerAddress = address;
+      this.strangerPort = port;
       return;
     }
     this.stats.received++;

@@ -16,7 +16,7 @@ export type ParseResult =
   | {
       ok: false;
       error: string;
-      /** When enough was parsed to answer 400 (Via, From, To, Call-ID, CSeq readable). */
+      /** When enough was parsed to answer 400 (Via, From, To, Call-ID, CSeq readable: see checkAnswerable). */
       request?: SipRequest;
       /** Status the answer should carry when not 400: 505 (version), 416 (URI scheme). */
       status?: number;
@@ -177,8 +177,16 @@ function sliceBody(buf: Buffer, bodyStart: number, headers: Headers): Buffer | s
   return buf.subarray(bodyStart, bodyStart + cl);
 }
 
-/** Check the headers every message needs (RFC 3261 §8.1.1); returns an error or null. */
-function checkMandatory(headers: Headers): string | null {
+/**
+ * What makes a request answerable (RFC 3261 §8.2.6.2: a response copies
+ * Via, From, To, Call-ID and CSeq): every Via parses (the top one routes
+ * the answer, §18.2.2), one non-empty Call-ID, one CSeq that parses, and
+ * one From and one To whatever their content: they are copied back as
+ * received, so a broken one (e.g. a control character in the user part)
+ * can still be named in a 400 reason phrase (§21.4.1). Returns the error
+ * that makes the request unanswerable, or null.
+ */
+function checkAnswerable(headers: Headers): string | null {
   for (const name of SINGLE_HEADERS) {
     const n = headers.getAll(name).length;
     if (n === 0) return `missing ${name} header`;
@@ -188,10 +196,27 @@ function checkMandatory(headers: Headers): string | null {
   if (vias.length === 0) return 'missing via header';
   const checks: Array<[string, () => unknown]> = [
     ['Via', () => vias.forEach((v) => parseVia(v))],
-    ['From', () => parseNameAddr(headers.get('from') ?? '')],
-    ['To', () => parseNameAddr(headers.get('to') ?? '')],
     ['CSeq', () => parseCSeq(headers.get('cseq') ?? '')],
   ];
+  const failed = firstFailure(checks);
+  if (failed !== null) return failed;
+  if ((headers.get('call-id') ?? '') === '') return 'empty call-id header';
+  if ((headers.get('from') ?? '') === '') return 'empty from header';
+  if ((headers.get('to') ?? '') === '') return 'empty to header';
+  return null;
+}
+
+/** Check the headers every message needs (RFC 3261 §8.1.1): the answerable ones, and From/To that parse. */
+function checkMandatory(headers: Headers): string | null {
+  const essential = checkAnswerable(headers);
+  if (essential !== null) return essential;
+  return firstFailure([
+    ['From', () => parseNameAddr(headers.get('from') ?? '')],
+    ['To', () => parseNameAddr(headers.get('to') ?? '')],
+  ]);
+}
+
+function firstFailure(checks: Array<[string, () => unknown]>): string | null {
   for (const [name, check] of checks) {
     try {
       check();
@@ -199,7 +224,6 @@ function checkMandatory(headers: Headers): string | null {
       return `bad ${name} header: ${(e as Error).message}`;
     }
   }
-  if ((headers.get('call-id') ?? '') === '') return 'empty call-id header';
   return null;
 }
 
@@ -220,8 +244,9 @@ function unparsedUri(): SipUri {
 }
 
 function finishRequest(start: { method: string; uriText: string }, headers: Headers, buf: Buffer, bodyStart: number): ParseResult {
-  const mandatory = checkMandatory(headers);
-  if (mandatory !== null) return fail(mandatory);
+  // Unanswerable: dropped (the transport logs it at a bounded rate).
+  const essential = checkAnswerable(headers);
+  if (essential !== null) return fail(essential);
   let uri: SipUri;
   let uriError: SipParseError | undefined;
   try {
@@ -231,6 +256,9 @@ function finishRequest(start: { method: string; uriText: string }, headers: Head
     uri = unparsedUri();
   }
   const req: SipRequest = { type: 'request', method: start.method, uri, headers, body: Buffer.alloc(0) };
+  // Answerable but broken: 400 naming the header (RFC 3261 §8.2.1, §21.4.1).
+  const mandatory = checkMandatory(headers);
+  if (mandatory !== null) return fail(mandatory, { request: req });
   if (uriError) {
     const scheme = uriError.message.startsWith('unsupported URI scheme');
     return fail(`bad Request-URI: ${uriError.message}`, { request: req, ...(scheme ? { status: 416 } : {}) });
@@ -308,7 +336,7 @@ function failWithPartial(error: string, startLine: StartLine, lines: string[]): 
       continue; // this Via cannot be split either: leave it out and let checkMandatory decide
     }
   }
-  if (checkMandatory(headers) !== null) return fail(error);
+  if (checkAnswerable(headers) !== null) return fail(error);
   let uri: SipUri;
   try {
     uri = parseUri(startLine.uriText);

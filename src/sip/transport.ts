@@ -168,17 +168,18 @@ export class SipTransport {
   private badRequest(req: SipRequest, error: string, source: Endpoint, status: number): void {
     this.dropLog(`malformed ${req.method || 'request'} from ${source.address}:${source.port}: ${error}`);
     if (req.method === 'ACK') return; // never answer an ACK
+    let dest: Endpoint | undefined;
+    try {
+      // RFC 3581 §4: the answer carries received/rport like any other
+      stampVia(req, source);
+      dest = responseDestination(req);
+    } catch {
+      dest = undefined;
+    }
     const h = new Headers();
     for (const name of ['via', 'from', 'to', 'call-id', 'cseq']) for (const v of req.headers.getAll(name)) h.append(name, v);
     const reason = status === 400 ? `Bad Request (${sanitizeReason(error)})` : sanitizeReason(error);
     const res: SipResponse = { type: 'response', status, reason, headers: h, body: Buffer.alloc(0) };
-    let dest: Endpoint | undefined;
-    try {
-      stampVia(req, source);
-      dest = responseDestination({ ...res, headers: req.headers });
-    } catch {
-      dest = undefined;
-    }
     this.counters.badRequestSent++;
     this.send(res, dest ?? source);
   }

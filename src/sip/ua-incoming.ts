@@ -29,6 +29,8 @@ export interface IncomingInvite extends TypedEmitter<IncomingInviteEvents> {
 }
 
 export interface IncomingHost extends DialogHost {
+  /** The Server header for answers to this source (none for a source not served: no version to a stranger). */
+  serverHeaderFor(address: string): string | undefined;
   addDialog(d: Dialog): void;
   incomingDone(inv: IncomingInviteImpl): void;
 }
@@ -37,6 +39,7 @@ export class IncomingInviteImpl extends TypedEmitter<IncomingInviteEvents> imple
   readonly sdp: string;
   readonly localTag = newTag();
   cancelled = false;
+  private readonly serverHeader: string | undefined;
 
   constructor(
     private readonly host: IncomingHost,
@@ -46,6 +49,7 @@ export class IncomingInviteImpl extends TypedEmitter<IncomingInviteEvents> imple
   ) {
     super();
     this.sdp = request.body.toString();
+    this.serverHeader = host.serverHeaderFor(source.address);
   }
 
   get localUser(): string | undefined {
@@ -66,7 +70,7 @@ export class IncomingInviteImpl extends TypedEmitter<IncomingInviteEvents> imple
       contentType: opts.sdp !== undefined ? 'application/sdp' : undefined,
       headers: opts.headers,
       copyRecordRoute: status > 100 && status < 200,
-      userAgent: this.host.userAgent,
+      userAgent: this.serverHeader,
     });
     this.tx.respond(res);
     if (status >= 300) this.host.incomingDone(this);
@@ -88,7 +92,7 @@ export class IncomingInviteImpl extends TypedEmitter<IncomingInviteEvents> imple
       body: Buffer.from(sdp),
       contentType: 'application/sdp',
       copyRecordRoute: true,
-      userAgent: this.host.userAgent,
+      userAgent: this.serverHeader,
     });
     const dialog = new Dialog(this.host, {
       role: 'uas',
@@ -118,7 +122,7 @@ export class IncomingInviteImpl extends TypedEmitter<IncomingInviteEvents> imple
   cancel(): void {
     if (!this.tx.answerable) return;
     this.cancelled = true;
-    this.tx.respond(buildResponse(this.request, 487, 'Request Terminated', { toTag: this.localTag, userAgent: this.host.userAgent }));
+    this.tx.respond(buildResponse(this.request, 487, 'Request Terminated', { toTag: this.localTag, userAgent: this.serverHeader }));
     this.host.incomingDone(this);
     this.emit('cancel');
   }

@@ -32,6 +32,14 @@ export interface UaOptions {
   contactHost: string;
   contactPort: number;
   userAgent?: string;
+  /**
+   * Whether a source address is one we serve (pbx.ini `allow`, injected by
+   * main.ts). Answers to out-of-dialog requests from other sources carry
+   * no Server header: a scanner (svmap) learns no product or version.
+   * They are still answered (a silent port would only make the scanner
+   * retransmit). Default: every source is trusted.
+   */
+  trusted?: (address: string) => boolean;
   logger: Logger;
   timers?: Partial<TimerValues>;
   credentials?: CredentialLookup;
@@ -265,42 +273,43 @@ export class UserAgent {
     }
     if (req.method === 'ACK') return this.dialogFor(req)?.handleAck(req);
     const inDialog = tagOf(req.headers.get('to')) !== undefined;
-    if (req.method === 'OPTIONS' && !inDialog) return this.answerOptions(req);
-    if (this.overloaded(req)) return;
-    if (req.method === 'CANCEL') return this.receiveCancel(req);
+    const sh = this.serverHeaderFor(source.address);
+    if (req.method === 'OPTIONS' && !inDialog) return this.answerOptions(req, sh);
+    if (this.overloaded(req, sh)) return;
+    if (req.method === 'CANCEL') return this.receiveCancel(req, sh);
     const server = this.layer.createServer(req);
     if (inDialog) {
       const d = this.dialogFor(req);
       if (d) return d.handleRequest(req, server);
-      return server.respond(this.reply(req, 481)); // §12.2.2
+      return server.respond(this.reply(req, 481, [], sh)); // §12.2.2
     }
     const require = req.headers.getAll('require');
     if (require.length > 0 && req.method !== 'ACK') {
       // §8.2.2.3: we support no extension.
-      return server.respond(this.reply(req, 420, [['unsupported', require.join(', ')]]));
+      return server.respond(this.reply(req, 420, [['unsupported', require.join(', ')]], sh));
     }
-    this.receiveNewRequest(req, source, server);
+    this.receiveNewRequest(req, source, server, sh);
   }
 
-  private receiveNewRequest(req: SipRequest, source: Endpoint, server: ServerTransaction): void {
+  private receiveNewRequest(req: SipRequest, source: Endpoint, server: ServerTransaction, sh: string | undefined): void {
     if (req.method === 'INVITE' && server instanceof InviteServerTransaction) {
       const inv = new IncomingInviteImpl(this, req, source, server);
       this.incoming.set(server.key, inv);
       if (!this.onInvite) return inv.respond(480);
-      return this.callTu(() => this.onInvite?.(inv), server, req);
+      return this.callTu(() => this.onInvite?.(inv), server, req, sh);
     }
     if (!this.onRequest) {
-      return server.respond(this.reply(req, KNOWN.has(req.method) ? 405 : 501, [['allow', ALLOW]]));
+      return server.respond(this.reply(req, KNOWN.has(req.method) ? 405 : 501, [['allow', ALLOW]], sh));
     }
     const incoming: IncomingRequest = {
       request: req,
       source,
       respond: (status, reason, o = {}) => {
         if (!server.answerable) return;
-        server.respond(buildResponse(req, status, reason ?? reasonFor(status), { toTag: newTag(), body: o.body, contentType: o.contentType, headers: o.headers, userAgent: this.userAgent }));
+        server.respond(buildResponse(req, status, reason ?? reasonFor(status), { toTag: newTag(), body: o.body, contentType: o.contentType, headers: o.headers, userAgent: sh }));
       },
     };
-    this.callTu(() => this.onRequest?.(incoming), server, req);
+    this.callTu(() => this.onRequest?.(incoming), server, req, sh);
   }
 
   /**
@@ -308,10 +317,10 @@ export class UserAgent {
    * (the To tag derived from the request, so a retransmission gets the same
    * answer): a scanner's flood costs no transaction state.
    */
-  private answerOptions(req: SipRequest): void {
+  private answerOptions(req: SipRequest, sh: string | undefined): void {
     const seed = `${req.headers.get('call-id') ?? ''}|${req.headers.get('cseq') ?? ''}|${req.headers.get('via') ?? ''}`;
     const toTag = createHash('sha1').update(seed).digest('hex').slice(0, 16);
-    const res = buildResponse(req, 200, 'OK', { toTag, headers: [['allow', ALLOW], ['accept', 'application/sdp']], userAgent: this.userAgent });
+    const res = buildResponse(req, 200, 'OK', { toTag, headers: [['allow', ALLOW], ['accept', 'application/sdp']], userAgent: sh });
     this.transport.sendResponse(res);
   }
 
@@ -320,11 +329,11 @@ export class UserAgent {
    * a new MESSAGE/REGISTER/... gets a stateless 503 with Retry-After
    * (RFC 3261 §21.5.4); INVITE, BYE and CANCEL are always served.
    */
-  private overloaded(req: SipRequest): boolean {
+  private overloaded(req: SipRequest, sh: string | undefined): boolean {
     if (req.method === 'INVITE' || req.method === 'BYE' || req.method === 'CANCEL') return false;
     if (this.layer.size.servers < this.maxServerTransactions) return false;
     this.overloadRejected++;
-    this.transport.sendResponse(buildResponse(req, 503, 'Service Unavailable', { toTag: newTag(), headers: [['retry-after', '5']], userAgent: this.userAgent }));
+    this.transport.sendResponse(buildResponse(req, 503, 'Service Unavailable', { toTag: newTag(), headers: [['retry-after', '5']], userAgent: sh }));
     return true;
   }
 
@@ -335,25 +344,25 @@ export class UserAgent {
   overloadRejected = 0;
 
   /** The TU must not take the UA down: a throw is logged and answered 500. */
-  private callTu(fn: () => void, server: ServerTransaction, req: SipRequest): void {
+  private callTu(fn: () => void, server: ServerTransaction, req: SipRequest, sh: string | undefined): void {
     try {
       fn();
     } catch (e) {
       this.logger.error(`SIP: handler for ${req.method} failed: ${errText(e)}`);
-      if (server.answerable) server.respond(this.reply(req, 500));
+      if (server.answerable) server.respond(this.reply(req, 500, [], sh));
       this.incoming.delete(server.key);
     }
   }
 
   /** §9.2: 200 to the CANCEL, 487 to the INVITE it matches; 481 when none. */
-  private receiveCancel(req: SipRequest): void {
+  private receiveCancel(req: SipRequest, sh: string | undefined): void {
     const invTx = this.layer.matchCancel(req);
     const server = this.layer.createServer(req);
-    if (!invTx) return server.respond(this.reply(req, 481));
-    server.respond(this.reply(req, 200));
+    if (!invTx) return server.respond(this.reply(req, 481, [], sh));
+    server.respond(this.reply(req, 200, [], sh));
     const inv = this.incoming.get(invTx.key);
     if (inv) inv.cancel();
-    else if (invTx.answerable) invTx.respond(this.reply(invTx.request, 487));
+    else if (invTx.answerable) invTx.respond(this.reply(invTx.request, 487, [], sh));
   }
 
   private dialogFor(req: SipRequest): Dialog | undefined {
@@ -361,8 +370,14 @@ export class UserAgent {
     return this.dialogs.get(dialogKey(callId, tagOf(req.headers.get('to')) ?? '', tagOf(req.headers.get('from')) ?? ''));
   }
 
-  private reply(req: SipRequest, status: number, headers: Array<[string, string]> = []): SipResponse {
-    return buildResponse(req, status, reasonFor(status), { toTag: status > 100 ? newTag() : undefined, headers, userAgent: this.userAgent });
+  private reply(req: SipRequest, status: number, headers: Array<[string, string]>, serverHeader: string | undefined): SipResponse {
+    return buildResponse(req, status, reasonFor(status), { toTag: status > 100 ? newTag() : undefined, headers, userAgent: serverHeader });
+  }
+
+  /** The Server header for an answer to `address`: none for a source we do not serve (see UaOptions.trusted). */
+  serverHeaderFor(address: string): string | undefined {
+    const trusted = this.opts.trusted;
+    return !trusted || trusted(address) ? this.userAgent : undefined;
   }
 }
 

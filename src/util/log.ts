@@ -1,6 +1,15 @@
 /**
  * One line per event, to stdout (journald takes it). Never a password:
  * callers pass secrets through `redact()` or not at all.
+ *
+ * Values from the network (a Request-URI, a From header, a reason phrase)
+ * reach log lines from many places; the logger is the one place that sees
+ * every line, so it escapes the whole line there (issue 16): a control
+ * character (C0, DEL, C1 such as the 8-bit CSI) becomes `\xNN`, a Unicode
+ * line separator or bidirectional override becomes `\u{NNNN}`. A raw
+ * control character can then neither drive a terminal that shows the log
+ * nor forge a second line in it. CR/LF runs are first flattened to " | "
+ * (a multi-line message of our own stays readable on one line).
  */
 import { isoTime } from './time-format.js';
 
@@ -26,7 +35,7 @@ export function createLogger(sink: LogSink, minLevel: Level = 'info', prefix = '
     if (ORDER[level] < ORDER[minLevel]) return;
     // Keep one event on one line: a multi-line message would split in journald.
     const flat = msg.replace(/[\r\n]+/g, ' | ');
-    sink.write(`${isoTime(new Date())} ${level.toUpperCase()} ${prefix}${flat}\n`);
+    sink.write(`${escapeControls(`${isoTime(new Date())} ${level.toUpperCase()} ${prefix}${flat}`)}\n`);
   };
   return {
     debug: (m) => emit('debug', m),
@@ -35,6 +44,20 @@ export function createLogger(sink: LogSink, minLevel: Level = 'info', prefix = '
     error: (m) => emit('error', m),
     child: (p) => createLogger(sink, minLevel, `${prefix}${p}: `),
   };
+}
+
+/** C0 (but LF, flattened before), DEL, C1; U+2028/2029 line separators; bidi embeddings, overrides, isolates. */
+const UNSAFE_CLASS = '[\\x00-\\x09\\x0b-\\x1f\\x7f-\\x9f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069]';
+const HAS_UNSAFE = new RegExp(UNSAFE_CLASS);
+const UNSAFE = new RegExp(UNSAFE_CLASS, 'g');
+
+/** `text` with every character of UNSAFE shown as `\xNN` (below U+0100) or `\u{NNNN}`. */
+export function escapeControls(text: string): string {
+  if (!HAS_UNSAFE.test(text)) return text;
+  return text.replace(UNSAFE, (c) => {
+    const n = c.charCodeAt(0);
+    return n < 0x100 ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u{${n.toString(16)}}`;
+  });
 }
 
 /** A logger that keeps lines in memory: for tests of code that logs. */

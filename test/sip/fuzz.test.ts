@@ -117,8 +117,8 @@ t.test(`${RUNS} mutated datagrams: no throw, sane errors, accepted ones round-tr
       const h = r.request.headers;
       try {
         h.getAll('via').forEach((v) => parseVia(v));
-        parseNameAddr(h.get('from') ?? '');
-        parseNameAddr(h.get('to') ?? '');
+        // From and To are copied back as received (they may be the broken header): present is enough
+        if (!h.get('from') || !h.get('to')) throw new Error('no From or To');
         parseCSeq(h.get('cseq') ?? '');
         if (!h.get('call-id')) throw new Error('no Call-ID');
       } catch (e) {

@@ -175,3 +175,63 @@ t.test('a TU handler that throws on INVITE: 500 sent, nothing kept, UA keeps wor
   t.equal(ua.stats.incoming, 0);
   t.ok(log.lines.some((l) => /handler for INVITE failed: tu bug/.test(l)));
 });
+
+t.test('issue 16: a control character in From gets a 400 naming From over a running UA; an unreadable CSeq is dropped', async (t) => {
+  const { tr, port, log } = await transport();
+  const ua = new UserAgent({ transport: tr, contactHost: '127.0.0.1', contactPort: port, logger: memoryLogger() });
+  let invites = 0;
+  ua.onInvite = () => invites++;
+  await ua.start();
+  t.teardown(() => ua.stop());
+  const p = await peer(t);
+  const invite = (from: string, cseq: string, branch: string): string =>
+    `INVITE sip:7000@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${p.port};branch=${branch};rport\r\nMax-Forwards: 70\r\nFrom: ${from}\r\nTo: <sip:7000@127.0.0.1>\r\nCall-ID: ctl-${branch}\r\nCSeq: ${cseq}\r\nContent-Length: 0\r\n\r\n`;
+  await send(p.sock, port, invite('<sip:40\x1b[31m55@127.0.0.1>;tag=ctl', '1 INVITE', 'z9hG4bKctl1'));
+  const res = await p.next();
+  t.match(res, /^SIP\/2\.0 400 Bad Request \(bad From header[^\r\n]*\)\r\n/, 'the reason names the broken header');
+  t.match(res, /Call-ID: ctl-z9hG4bKctl1\r\n/);
+  t.match(res, /CSeq: 1 INVITE\r\n/);
+  t.match(res, /From: <sip:40\x1b\[31m55@127\.0\.0\.1>;tag=ctl\r\n/, 'From copied back as received (§8.2.6.2)');
+  t.match(res, /Via: SIP\/2\.0\/UDP 127\.0\.0\.1:\d+;branch=z9hG4bKctl1;rport=\d+/);
+  t.equal(invites, 0, 'the TU never saw it');
+  await send(p.sock, port, invite('<sip:4055@127.0.0.1>;tag=ok', 'one INVITE', 'z9hG4bKctl2'));
+  await t.rejects(p.next(500), /no datagram/, 'no CSeq that can be read: nothing to answer with');
+  t.equal(tr.counters.malformed, 2);
+  t.equal(tr.counters.badRequestSent, 1);
+  t.ok(log.lines.some((l) => /dropped malformed INVITE from 127\.0\.0\.1:\d+: bad From header/.test(l)), 'the 400 is logged');
+});
+
+t.test('issue 16: no product/version to a stranger: OPTIONS and a refused INVITE from an untrusted source carry no Server header', async (t) => {
+  const { tr, port } = await transport();
+  const ua = new UserAgent({ transport: tr, contactHost: '127.0.0.1', contactPort: port, logger: memoryLogger(), userAgent: 'ticketline/9.9.9', trusted: (a) => a === '127.0.0.1' });
+  ua.onInvite = (inv) => inv.respond(403);
+  await ua.start();
+  t.teardown(() => ua.stop());
+  const friend = await peer(t);
+  const stranger = createSocket('udp4');
+  await new Promise<void>((r) => stranger.bind(0, '127.0.0.2', () => r()));
+  t.teardown(() => stranger.close());
+  const fromStranger = (text: string): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no answer')), 5000);
+      stranger.once('message', (m) => {
+        clearTimeout(timer);
+        resolve(m.toString());
+      });
+      stranger.send(Buffer.from(text), port, '127.0.0.1');
+    });
+  const req = (method: string, ip: string, p: number, n: number): string =>
+    `${method} sip:7000@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP ${ip}:${p};branch=z9hG4bKsv${n}\r\nMax-Forwards: 70\r\nFrom: <sip:100@${ip}>;tag=sv${n}\r\nTo: <sip:7000@127.0.0.1>\r\nCall-ID: sv${n}\r\nCSeq: 1 ${method}\r\nContent-Length: 0\r\n\r\n`;
+  const sp = stranger.address().port;
+  const options = await fromStranger(req('OPTIONS', '127.0.0.2', sp, 1));
+  t.match(options, /^SIP\/2\.0 200 OK\r\n/, 'answered (a scanner learns nothing from silence either)');
+  t.notMatch(options, /ticketline|9\.9\.9|^(Server|User-Agent):/im, 'no product, no version');
+  const invite = await fromStranger(req('INVITE', '127.0.0.2', sp, 2));
+  t.match(invite, /^SIP\/2\.0 403 /);
+  t.notMatch(invite, /ticketline|^Server:/im);
+  const bogus = await fromStranger(req('SUBSCRIBE', '127.0.0.2', sp, 3));
+  t.match(bogus, /^SIP\/2\.0 405 /);
+  t.notMatch(bogus, /ticketline|^Server:/im);
+  await send(friend.sock, port, req('OPTIONS', '127.0.0.1', friend.port, 4));
+  t.match(await friend.next(), /\r\nServer: ticketline\/9\.9\.9\r\n/, 'a source we serve still sees who answers');
+});

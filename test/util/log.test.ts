@@ -1,5 +1,5 @@
 import t from 'tap';
-import { createLogger, errText, memoryLogger, redact } from '../../src/util/log.js';
+import { createLogger, errText, escapeControls, memoryLogger, redact } from '../../src/util/log.js';
 import { isoTime } from '../../src/util/time-format.js';
 import { prng } from '../lab/prng.js';
 
@@ -31,4 +31,20 @@ t.test('redact and errText', async (t) => {
   const m = memoryLogger();
   m.debug('kept');
   t.match(m.lines[0], / DEBUG kept$/);
+});
+
+t.test('control characters from the network never reach the log raw (issue 16)', async (t) => {
+  const lines: string[] = [];
+  const log = createLogger({ write: (l) => lines.push(l) }, 'debug').child('sip');
+  log.warn('malformed INVITE sip:7\x1b[2J\x1b]0;owned\x07@x from 127.0.0.2:5060');
+  log.info('tab\there, NUL\x00, DEL\x7f, CSI\x9b, LS\u2028, RLO\u202e, ok: äöü € 日本');
+  log.info('two\nlines\r\nstill one');
+  for (const l of lines) {
+    t.equal(l.indexOf('\n'), l.length - 1, 'one line, one final newline');
+    t.notMatch(l.slice(0, -1), /[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/, 'no raw control character');
+  }
+  t.match(lines[0], /sip:7\\x1b\[2J\\x1b\]0;owned\\x07@x from/);
+  t.match(lines[1], /tab\\x09here, NUL\\x00, DEL\\x7f, CSI\\x9b, LS\\u\{2028\}, RLO\\u\{202e\}, ok: äöü € 日本\n$/);
+  t.match(lines[2], /two \| lines \| still one\n$/);
+  t.equal(escapeControls('plain text'), 'plain text');
 });

@@ -1,7 +1,7 @@
 /**
  * Loads the parser corpus. Fixtures are text with LF line ends; the loader
  * turns each LF into CRLF (the wire form) and then expands markers for bytes
- * an editor would lose: %%CR%% %%LF%% %%SP%% %%TAB%% %%NUL%% %%NOTHING%%, and
+ * an editor would lose: %%CR%% %%LF%% %%SP%% %%TAB%% %%NUL%% %%ESC%% %%NOTHING%%, and
  * %%LEN%% becomes the byte length of the body after the first empty line.
  */
 import { readFileSync, readdirSync } from 'node:fs';
@@ -40,6 +40,7 @@ const MARKERS: Array<[string, Buffer]> = [
   ['%%SP%%', Buffer.from(' ')],
   ['%%TAB%%', Buffer.from('\t')],
   ['%%NUL%%', Buffer.from([0])],
+  ['%%ESC%%', Buffer.from([0x1b])],
   ['%%NOTHING%%', Buffer.alloc(0)],
 ];
 
