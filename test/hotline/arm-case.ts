@@ -48,6 +48,7 @@ export function armHuntCase(arch: ArmArch): void {
     const cmdline = readFileSync(`/proc/${app.proc.child.pid}/cmdline`, 'utf8').split('\0');
     t.match(cmdline[0], arch === 'arm64' ? /qemu-aarch64-static$/ : /qemu-arm-static$/, 'the appliance runs under qemu');
     t.ok(cmdline.some((a) => a.endsWith(`node-${arch}/package/bin/node`)), `on the ${arch} Node build`);
+    t.comment(`${arch}: appliance ${/ready in \d+ ms/.exec(app.proc.output())?.[0] ?? '?'}`);
     t.comment(`${arch}: hunt case ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     const t1 = Date.now();
     await sameWavs(t, found.node, app.recordings()[0]);
