@@ -7,7 +7,8 @@
  * One test file per architecture (e2e-arm64, e2e-armhf): each gets tap's whole per-file timeout.
  */
 import t, { type Test } from 'tap';
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,17 +18,23 @@ import { stopAll } from '../lab/proc.js';
 import { FIRST_CASE, firstNoAnswerSecondAnswers } from './hunt-first-case.js';
 
 /** Runs dist/pcap2wave.js on `node`; returns the WAV bytes and the report line without the output path. */
-function pcap2wave(node: string, pcap: string, wav: string, mix: boolean): { wav: Buffer; line: string } {
-  const out = execFileSync(node, [join(DIST, 'pcap2wave.js'), pcap, wav, ...(mix ? ['--mix'] : [])], { encoding: 'utf8', timeout: 120000 });
-  return { wav: readFileSync(wav), line: out.replace(wav, 'OUT.wav').trim() };
+async function pcap2wave(node: string, pcap: string, wav: string, mix: boolean): Promise<{ wav: Buffer; line: string }> {
+  const args = [join(DIST, 'pcap2wave.js'), pcap, wav, ...(mix ? ['--mix'] : [])];
+  const { stdout } = await promisify(execFile)(node, args, { encoding: 'utf8', timeout: 120000 });
+  return { wav: readFileSync(wav), line: stdout.replace(wav, 'OUT.wav').trim() };
 }
 
 async function sameWavs(t: Test, node: string, pcap: string): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'tl-arm-wav-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  for (const mix of [false, true]) {
-    const x86 = pcap2wave(process.execPath, pcap, join(dir, `x86-${mix}.wav`), mix);
-    const arm = pcap2wave(node, pcap, join(dir, `arm-${mix}.wav`), mix);
+  // the emulated runs take seconds each: stereo and --mix side by side
+  const runs = await Promise.all(
+    [false, true].map(async (mix) => {
+      const [x86, arm] = await Promise.all([pcap2wave(process.execPath, pcap, join(dir, `x86-${mix}.wav`), mix), pcap2wave(node, pcap, join(dir, `arm-${mix}.wav`), mix)]);
+      return { mix, x86, arm };
+    }),
+  );
+  for (const { mix, x86, arm } of runs) {
     const what = mix ? 'mono mix (--mix)' : 'stereo';
     t.ok(x86.wav.length > 44 + 8000 * 2, `${what}: the call's WAV holds more than a second of audio (${x86.wav.length} bytes)`);
     t.ok(arm.wav.equals(x86.wav), `${what}: ARM WAV byte-identical to x86`);
