@@ -105,7 +105,7 @@ function watchFor(cardDir: string, current: () => CardConfig, outbox: Outbox, im
     const failed = counts[0] + counts[1];
     const oldest = Math.min(outbox.oldestRetry() ?? Infinity, imOutbox.oldestRetry() ?? Infinity);
     if (failed > 0) watch.observe('outbox', false, `${failed} message(s) in Outbox/failed/ or Outbox/IM/failed/`);
-    else if (Date.now() - oldest >= 15 * 60_000) watch.observe('outbox', false, `a message not accepted since ${localStamp(new Date(oldest))}`);
+    else if (Number.isFinite(oldest) && Date.now() - oldest >= 15 * 60_000) watch.observe('outbox', false, `a message not accepted since ${localStamp(new Date(oldest))}`);
     else watch.observe('outbox', true, 'delivering');
     watch.changed();
   };
