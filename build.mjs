@@ -12,6 +12,8 @@ const common = {
   minify: true,
   legalComments: 'none',
   logLevel: 'warning',
+  // src/health/clock.ts: a wall clock before the build cannot be right (no RTC, no NTP yet)
+  define: { TICKETLINE_BUILD_TIME: JSON.stringify(new Date().toISOString()) },
 };
 
 // Fail the build if anything but a node builtin would be required at run time.

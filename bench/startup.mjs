@@ -22,6 +22,12 @@ function freeUdpPort() {
   });
 }
 
+/** utime + stime of the process so far, in clock ticks (/proc/<pid>/stat fields 14 and 15). */
+function cpuTicks(pid) {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return Number(f[11]) + Number(f[12]);
+}
+
 function status(pid) {
   const s = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (k) => Number((s.match(new RegExp(`^${k}:\\s+(\\d+)`, 'm')) ?? [0, 0])[1]);
@@ -53,16 +59,18 @@ async function once() {
   const early = status(child.pid);
   await sleep(12000);
   const idle = { rss: 0, anon: 0 };
+  const ticks0 = cpuTicks(child.pid);
   for (let s = 15; s <= 30; s++) {
     const m = status(child.pid);
     idle.rss = Math.max(idle.rss, m.rss);
     idle.anon = Math.max(idle.anon, m.anon);
     if (s < 30) await sleep(1000);
   }
+  const ticks = cpuTicks(child.pid) - ticks0;
   child.kill('SIGTERM');
   await new Promise((r) => child.on('exit', r));
   rmSync(dir, { recursive: true, force: true });
-  return { ready, rss3: early.rss, anon3: early.anon, ...idle };
+  return { ready, rss3: early.rss, anon3: early.anon, ...idle, ticks };
 }
 
 const results = [];
@@ -77,3 +85,5 @@ console.log(`  RSS at 3 s       ${mem('rss3')}`);
 console.log(`  RssAnon at 3 s   ${mem('anon3')}`);
 console.log(`  idle RSS         ${mem('rss')}   (15-30 s, target <= 45 MB)`);
 console.log(`  idle RssAnon     ${mem('anon')}   (15-30 s, target <= 12 MB)`);
+// CPU at idle: clock ticks (usually 1/100 s) used from 15 s to 30 s after ready; 0 = nothing wakes while idle
+console.log(`  idle CPU         median ${med('ticks')} ticks   max ${max('ticks')} ticks   (15-30 s, target 0)`);

@@ -3,10 +3,16 @@
 //   node ticketline.js [CARD_DIR]          run the appliance (CARD_DIR: the TicketSMS folder;
 //                                          default: the folder that holds the bundle)
 //   node ticketline.js check [CARD_DIR]    validate a card, print every problem, exit 1 if any
+//   node ticketline.js status [CARD_DIR]   the health checks (status.txt) and the last 5 calls; exit 1 if not all well
 import { dirname, join, resolve } from 'node:path';
 import type { CardConfig } from './config/card.js';
 import { runCheck } from './config/check.js';
 import { isAllowed } from './config/ip-allow.js';
+import { clockProblem } from './health/clock.js';
+import { markRunning, markStopped, previousRun } from './health/run-marker.js';
+import { runStatus } from './health/status-cmd.js';
+import { localStamp } from './health/status-file.js';
+import { Watch } from './health/watch.js';
 import { CardWatcher } from './config/watcher.js';
 import { Hotline } from './hotline/hotline.js';
 import { PromptCache } from './hotline/prompts.js';
@@ -27,6 +33,7 @@ import { recordingMtime, recoverOpenTickets } from './tickets/recovery.js';
 import { probeCard, whenWritable } from './util/card-probe.js';
 import { localAddressFor } from './util/local-address.js';
 import { createLogger, errText, type Level, type Logger } from './util/log.js';
+import { readdir } from 'node:fs/promises';
 
 const VERSION = '0.1.0';
 
@@ -58,12 +65,64 @@ function providerHolder(dir: string, log: Logger): { get(): SmsProvider | undefi
   };
 }
 
-function registrationFor(ua: UserAgent, c: CardConfig, log: Logger): Registration | undefined {
-  if (!c.pbx.register) return undefined;
+function registrationFor(ua: UserAgent, c: CardConfig, log: Logger, watch: Watch): Registration | undefined {
+  if (!c.pbx.register) {
+    watch.observe('registration', true, 'register = no in pbx.ini');
+    return undefined;
+  }
   const uri = (user?: string) => ({ scheme: 'sip' as const, user, host: c.pbx.domain, params: new Map(), headers: new Map() });
   const reg = new Registration({ ua, registrar: uri(), via: { address: c.pbx.pbx.host, port: c.pbx.pbx.port }, aor: uri(c.xmlNumber), logger: log });
+  // issue 13: not registered for 60 s (the check's grace) = one alert; registered again = one "recovered"
+  reg.on('registered', () => watch.observe('registration', true, `registered at ${c.pbx.pbx.host}:${c.pbx.pbx.port}`));
+  reg.on('failed', (reason) => watch.observe('registration', false, reason));
   reg.start();
   return reg;
+}
+
+/** Issue 13: alerts to Admin/ (IM From the box's own number, SMS to SMSprefix + number) through the durable outboxes. */
+function watchFor(cardDir: string, current: () => CardConfig, outbox: Outbox, imOutbox: Outbox<Im>, log: Logger): Watch {
+  const watch = new Watch({
+    cardDir,
+    name: () => `ticketline ${current().xmlNumber}`,
+    alert: (text) => {
+      const c = current();
+      const a = c.admin;
+      if (!a) return; // no Admin/: the monitor's log line is all (check WARNs)
+      if (a.ext) imOutbox.enqueue({ ext: a.ext, from: c.xmlNumber, text }).catch((e) => log.error(`alert IM to ${a.ext} not queued: ${errText(e)}`));
+      if (a.sms) {
+        const to = `${c.smsPrefix}${a.sms.number}`;
+        outbox.enqueue({ to, text, user: a.sms.user, password: a.sms.password }).catch((e) => log.error(`alert SMS to ${to} not queued: ${errText(e)}`));
+      }
+    },
+    waiting: () => ({ sms: outbox.pending().length, im: imOutbox.pending().length }),
+    onWritable: () => (outbox.retryNow(), imOutbox.retryNow()),
+    log: log.child('health'),
+  });
+  // the outbox check: anything in failed/, or a message not accepted for 15 min (seen at its next retry)
+  const failedDirs = [join(current().outboxDir, 'failed'), join(current().outboxDir, 'IM', 'failed')];
+  const checkOutbox = async (): Promise<void> => {
+    const counts = await Promise.all(failedDirs.map((d) => readdir(d).then((n) => n.filter((x) => !x.endsWith('.reason.txt')).length, () => 0)));
+    const failed = counts[0] + counts[1];
+    const oldest = Math.min(outbox.oldestRetry() ?? Infinity, imOutbox.oldestRetry() ?? Infinity);
+    if (failed > 0) watch.observe('outbox', false, `${failed} message(s) in Outbox/failed/ or Outbox/IM/failed/`);
+    else if (Number.isFinite(oldest) && Date.now() - oldest >= 15 * 60_000) watch.observe('outbox', false, `a message not accepted since ${localStamp(new Date(oldest))}`);
+    else watch.observe('outbox', true, 'delivering');
+    watch.changed();
+  };
+  for (const o of [outbox, imOutbox] as Outbox<unknown>[]) for (const ev of ['queued', 'sent', 'retry', 'failed'] as const) o.on(ev, () => void checkOutbox());
+  void checkOutbox();
+  return watch;
+}
+
+/** Running.txt left by the previous run = it ended without a clean stop: say so (log and Admin/), then mark this run. */
+async function reportRestart(cardDir: string, writable: boolean, watch: Watch, log: Logger): Promise<void> {
+  const prev = await previousRun(cardDir);
+  if (prev.crashed) {
+    const about = prev.lastAlive ? ` at about ${localStamp(prev.lastAlive).slice(11, 16)}` : '';
+    const text = `${watch.monitor.name()}: started at ${localStamp(watch.started).slice(11, 16)}; previous run ended without a clean stop${about}`;
+    watch.monitor.tell(text);
+  }
+  if (writable) await markRunning(cardDir, watch.started).catch((e) => log.warn(`Running.txt not written: ${errText(e)}`));
 }
 
 async function run(cardDir: string, log: Logger): Promise<void> {
@@ -117,11 +176,20 @@ async function run(cardDir: string, log: Logger): Promise<void> {
     backoff: { firstMs: 15_000, maxMs: 600_000, maxAgeMs: 3 * 24 * 3_600_000 },
   });
   await Promise.all([outbox.start(), imOutbox.start()]);
+  const watch = watchFor(cardDir, current, outbox, imOutbox, log);
+  watch.observe('card', card.writable, card.writable ? 'writable' : (card.why ?? 'not writable'));
+  await reportRestart(cardDir, card.writable, watch, log);
+  const checkClock = (): void => {
+    const wrong = clockProblem(new Date());
+    watch.observe('clock', wrong === undefined, wrong ?? 'plausible');
+  };
+  checkClock();
   // messages that waited on a used read-only card go out as soon as it is writable, not after their backoff
   const stopProbe = card.writable
     ? () => undefined
     : whenWritable(cardDir, 5000, () => {
         log.info(`card ${cardDir} is writable again`);
+        watch.observe('card', true, 'writable');
         outbox.retryNow();
         imOutbox.retryNow();
       });
@@ -155,9 +223,12 @@ async function run(cardDir: string, log: Logger): Promise<void> {
     logger: log.child('tickets'),
   });
   const hotline = new Hotline(svc, { config: () => watcher.current(), reload: () => watcher.reload() });
-  ua.onInvite = (inv) => hotline.onInvite(inv);
+  ua.onInvite = (inv) => {
+    hotline.onInvite(inv);
+    checkClock(); // after the call is on its way: a Date compare, no card access
+  };
 
-  let registration = registrationFor(ua, config, log);
+  let registration = registrationFor(ua, config, log, watch);
   let regKey = JSON.stringify([config.xmlNumber, config.pbx.register, config.pbx.pbx, config.pbx.domain, config.pbx.username, config.pbx.password]);
   watcher.on('change', (c) => {
     // a fixed SMS setting should not wait for the outbox's backoff (up to an hour)
@@ -168,7 +239,7 @@ async function run(cardDir: string, log: Logger): Promise<void> {
     if (key !== regKey) {
       regKey = key;
       const old = registration;
-      void (old?.stop() ?? Promise.resolve()).then(() => (registration = registrationFor(ua, c, log)));
+      void (old?.stop() ?? Promise.resolve()).then(() => (registration = registrationFor(ua, c, log, watch)));
     }
   });
 
@@ -188,6 +259,8 @@ async function run(cardDir: string, log: Logger): Promise<void> {
     await Promise.race([registration?.stop().catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
     await ua.stop();
     await Promise.all([outbox.stop(), imOutbox.stop()]);
+    await watch.stop();
+    await markStopped(cardDir); // issue 13: the next start is not reported as a crash
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
@@ -204,8 +277,12 @@ async function main(): Promise<void> {
     process.exitCode = await runCheck(argv, process.stdout, bundleDir, (c) => createProvider(c.smsProvider, c.dir, quiet).problems);
     return;
   }
+  if (argv[0] === 'status') {
+    process.exitCode = await runStatus(argv, process.stdout, bundleDir);
+    return;
+  }
   if (argv[0] === '--help' || argv[0] === '-h') {
-    process.stdout.write('usage: ticketline [CARD_DIR] | ticketline check [CARD_DIR]\n');
+    process.stdout.write('usage: ticketline [CARD_DIR] | ticketline check [CARD_DIR] | ticketline status [CARD_DIR]\n');
     return;
   }
   const level = (process.env.TICKETLINE_LOG ?? 'info') as Level;

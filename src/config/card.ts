@@ -18,6 +18,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { readAdmin, type Admin } from './admin.js';
 import { parsePbxIni, PBX_INI, type PbxConfig } from './pbx-ini.js';
 import { readTechnicians, linkTechnicians, type Technician } from './technicians.js';
 import {
@@ -29,6 +30,7 @@ import { checkPromptFile } from './wav-check.js';
 export type { Problem } from './txt-value.js';
 export type { Technician } from './technicians.js';
 export type { PbxConfig } from './pbx-ini.js';
+export type { Admin } from './admin.js';
 
 export interface Prompts {
   /** Ends with "Press"; the digit prompt of ProceedKey.txt follows (hotline/spoken.ts). */
@@ -104,6 +106,8 @@ export interface CardConfig {
    * this is how a `change` event tells it to rebuild. Holds no secret.
    */
   smsSettingsStamp?: string;
+  /** Admin/: who gets the health alerts (IM and/or SMS); undefined = alerts only in the log. */
+  admin?: Admin;
 }
 
 /** The keys a digit prompt exists for, in order. */
@@ -155,6 +159,7 @@ export async function loadCard(dir: string): Promise<{ config?: CardConfig; prob
   const cfuTarget = app.cfuName !== undefined ? await readCfuTarget(r, app.cfuName, technicians) : undefined;
   const prompts = await readPrompts(r);
   const dirs = await readDirs(r);
+  const admin = await readAdmin(r);
   const smsSettingsStamp = app.smsProvider ? await folderStamp(r, app.smsProvider) : '';
   const { xmlNumber, smsProvider, smsPrefix, cfuName } = app;
   if (xmlNumber === undefined || first === undefined || pbx === undefined || smsProvider === undefined || smsPrefix === undefined
@@ -170,6 +175,7 @@ export async function loadCard(dir: string): Promise<{ config?: CardConfig; prob
   if (hunt.rounds !== undefined) config.rounds = hunt.rounds;
   if (app.trunkPrefix !== undefined) config.trunkPrefix = app.trunkPrefix;
   if (smsSettingsStamp) config.smsSettingsStamp = smsSettingsStamp;
+  if (admin) config.admin = admin;
   return { config, problems: r.problems };
 }
 

@@ -50,6 +50,14 @@ export function cardAdvice(c: CardConfig): Problem[] {
       advice: true,
     });
   }
+  if (!c.admin) {
+    out.push({
+      file: 'Admin/',
+      message: 'is missing: nobody is told when the box cannot take an emergency call (not registered, card not writable, a crash); '
+        + 'alerts go only to the log: write Admin/Extension.txt and/or Admin/SMSNumber.txt',
+      advice: true,
+    });
+  }
   return out;
 }
 

@@ -69,6 +69,17 @@ export class HealthMonitor {
     this.arm();
   }
 
+  /** Who is speaking, e.g. "ticketline 799". */
+  name(): string {
+    return this.deps.name();
+  }
+
+  /** A one-off event (not a check), e.g. a restart after a crash: logged and sent like an alert. */
+  tell(text: string): void {
+    this.deps.log.error(`alert: ${text}`);
+    this.deps.alert(text);
+  }
+
   snapshot(): CheckState[] {
     return this.health.snapshot();
   }

@@ -82,7 +82,12 @@ export class CallRecording {
 
   private name(): string {
     const nums = [...this.tickets].sort((a, b) => a[0] - b[0]).map(([, n]) => n);
-    return recordingName(this.clock.restamp(this.start), nums, this.caller);
+    return this.nameWith(nums);
+  }
+
+  /** The recording's name with these ticket numbers (issue 10: the caller's message is named alike). */
+  nameWith(tickets: readonly number[]): string {
+    return recordingName(this.clock.restamp(this.start), tickets.filter((n) => n !== NO_TICKET), this.caller);
   }
 }
 

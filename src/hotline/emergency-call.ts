@@ -4,10 +4,12 @@
  * the notification. Every command of the machine is carried out here;
  * everything that happens on the network comes back as an event.
  *
- * Ownership: the call owns its caller leg, its technician legs, their RTP
- * ports, the relay, the hop timers and the recorder; `run()` resolves only
- * when all of them are closed (no port, timer or dialog outlives its call).
+ * Ownership: the call owns its caller leg, its technician legs (and their
+ * accept waits), their RTP ports, the relay, the hop and pause timers, the
+ * message phase and the recorder; `run()` resolves only when all of them are
+ * closed (no port, timer or dialog outlives its call).
  */
+import { basename, join } from 'node:path';
 import type { CardConfig } from '../config/card.js';
 import { Prompt } from '../media/prompt-player.js';
 import { Relay } from '../media/relay.js';
@@ -18,8 +20,10 @@ import { CallTickets } from '../tickets/call-tickets.js';
 import { errText, type Logger } from '../util/log.js';
 import { CallRecording } from './call-recording.js';
 import type { CallerLeg } from './caller-leg.js';
-import { initialHunt, step, type Directory, type HuntCommand, type HuntEvent, type HuntState } from './hunt.js';
+import { initialHunt, step, type Directory, type HuntCommand, type HuntEvent, type HuntOptions, type HuntState, type Technician } from './hunt.js';
+import { messageWavName, runMessagePhase, type MessagePhase, type MessageResult } from './message-phase.js';
 import type { HotlineServices } from './services.js';
+import { acceptPrompt } from './spoken.js';
 import { REASON_ANSWERED_ELSEWHERE, TechnicianLeg } from './technician-leg.js';
 
 let ringbackPrompt: Prompt | undefined;
@@ -27,16 +31,23 @@ let ringbackPrompt: Prompt | undefined;
 const RINGBACK = (): Prompt => (ringbackPrompt ??= new Prompt('ringback', ringback()));
 
 export function directoryOf(config: CardConfig): Directory {
-  const dir = new Map<string, { next?: string; fork?: string; timeoutSec: number }>();
-  for (const [ext, t] of config.technicians) dir.set(ext, { next: t.next, fork: t.fork, timeoutSec: t.timeoutSec });
+  const dir = new Map<string, Technician>();
+  for (const [ext, t] of config.technicians) dir.set(ext, { next: t.next, fork: t.fork, timeoutSec: t.timeoutSec, acceptKey: t.acceptKey });
   return dir;
+}
+
+export function huntOptionsOf(config: CardConfig): HuntOptions {
+  return { acceptSec: config.acceptSec, rounds: config.rounds, retryPauseSec: config.retryPauseSec, messageSec: config.messageSec };
 }
 
 export class EmergencyCall {
   private state: HuntState = initialHunt();
   private readonly directory: Directory;
+  private readonly options: HuntOptions;
   private readonly legs = new Map<string, TechnicianLeg>();
   private readonly timers = new Map<number, NodeJS.Timeout>();
+  private pauseTimer: NodeJS.Timeout | undefined;
+  private message: MessagePhase | undefined;
   private readonly tickets: CallTickets;
   /** Ticket writes still running: the call waits for them before it is over. */
   private readonly pending: Array<Promise<unknown>> = [];
@@ -58,6 +69,7 @@ export class EmergencyCall {
     private readonly log: Logger,
   ) {
     this.directory = directoryOf(config);
+    this.options = huntOptionsOf(config);
     this.tickets = new CallTickets(svc.tickets, svc.ticketLog(config), log, caller.number);
   }
 
@@ -83,7 +95,7 @@ export class EmergencyCall {
   }
 
   private feed(event: HuntEvent): void {
-    const { state, commands } = step(this.state, event, this.directory);
+    const { state, commands } = step(this.state, event, this.directory, this.options);
     this.state = state;
     for (const c of commands) {
       try {
@@ -112,6 +124,12 @@ export class EmergencyCall {
         this.legs.get(c.leg)?.cancel(c.reason === 'answered-elsewhere' ? REASON_ANSWERED_ELSEWHERE : undefined);
         if (this.heard === c.leg) this.hearRingback();
         return;
+      case 'confirm':
+        return this.confirm(c.leg, c.key, c.seconds);
+      case 'hold':
+        return this.hold(c.seconds);
+      case 'takeMessage':
+        return this.takeMessage(c.seconds);
       case 'bridge':
         return this.bridge(c.leg);
       case 'hangup':
@@ -123,11 +141,12 @@ export class EmergencyCall {
         return;
       case 'notify':
         // not awaited by finish(): a phone slow to answer the MESSAGE must not hold the call (notify never rejects)
-        void this.notify(c.hop, c.ext);
+        void this.notify(c.hop, c.to, c.message);
         return;
       case 'release':
-        this.log.info(`releasing the caller (${c.reason})`);
-        this.releasing = this.release(c.reason === 'technician-hung-up');
+        if (c.reason === 'no-technician') this.log.error(`no technician to ring: ${this.config.cfuTarget ?? this.config.first} is not on the card; the caller is released`);
+        else this.log.info(`releasing the caller (${c.reason})`);
+        this.releasing = this.release(c.reason);
         return;
     }
   }
@@ -155,6 +174,60 @@ export class EmergencyCall {
     this.connect(id, session);
   }
 
+  /** Accept key: the leg hears the prompt, the caller keeps hearing ringback (not this leg's audio). */
+  private confirm(id: string, key: string, seconds: number): void {
+    const leg = this.legs.get(id);
+    if (this.heard === id) this.hearRingback();
+    if (!leg) return;
+    this.log.info(`${id} answered: waiting ${seconds} s for its accept key ${key}`);
+    const prompt = acceptPrompt(this.config, (f) => this.svc.prompt(f), this.caller.number, key);
+    void leg.confirm(prompt, key, seconds).then((r) => {
+      // cancelled: the leg ended (its BYE, our hangup, the call's end) and the hunt already knows
+      if (r === 'cancelled' || this.state.phase === 'ended') return;
+      this.log.info(`${id}: ${r === 'accepted' ? 'accept key pressed' : 'no accept key in time: not answered'}`);
+      this.feed({ type: r === 'accepted' ? 'accepted' : 'notAccepted', leg: id, at: this.now() });
+    });
+  }
+
+  /** Every leg of the round failed at once: the caller holds, then the next round rings. */
+  private hold(seconds: number): void {
+    this.log.info(`every technician of this round is busy or unreachable: the caller holds ${seconds} s`);
+    this.relay?.stop();
+    this.relay = undefined;
+    this.heard = undefined;
+    void this.caller.play(this.svc.prompt(this.config.prompts.hold), true);
+    clearTimeout(this.pauseTimer);
+    this.pauseTimer = setTimeout(() => {
+      this.pauseTimer = undefined;
+      void this.caller.play(RINGBACK(), true);
+      this.feed({ type: 'pauseOver', at: this.now() });
+    }, seconds * 1000);
+  }
+
+  /** Nobody answered: the caller may leave a message, kept as a WAV next to the recording. */
+  private takeMessage(seconds: number): void {
+    this.relay?.stop();
+    this.relay = undefined;
+    this.heard = undefined;
+    this.log.info('nobody could be reached: the message phase');
+    const phase = runMessagePhase({
+      caller: this.caller,
+      prompt: this.svc.prompt(this.config.prompts.message),
+      wavPath: () => this.messagePath(),
+      seconds,
+      log: this.log,
+    });
+    this.message = phase;
+    void phase.done.then((r) => this.feed({ type: 'messageDone', left: r.path !== null, at: this.now() }));
+  }
+
+  /** Named like the recording, with every ticket number of the call (all hops are open by now). */
+  private async messagePath(): Promise<string> {
+    const hops = this.state.hops.map((h) => h.hop);
+    const tickets = await Promise.all(hops.map((hop) => this.tickets.number(hop)));
+    return join(this.config.recordingDir, messageWavName(this.recording.nameWith(tickets)));
+  }
+
   private bridge(id: string): void {
     const s = this.legs.get(id)?.media;
     if (!s) {
@@ -179,19 +252,22 @@ export class EmergencyCall {
     if (this.state.phase === 'hunting') void this.caller.play(RINGBACK(), true);
   }
 
-  private async notify(hop: number, ext: string): Promise<void> {
+  private async notify(hop: number, ext: string, message: boolean): Promise<void> {
     const closed = await this.tickets.closed(hop);
     if (!closed) {
       this.log.error(`hop ${hop} notified before its ticket was closed: ${ext} is not notified`);
       return;
     }
     const tech = this.config.technicians.get(ext);
-    await this.svc.notifier.notify({ ext, sms: tech?.sms }, this.caller.number, closed.text);
+    const left: MessageResult | undefined = message ? await this.message?.done : undefined;
+    // issue 10: where a message was left, say so and where (the WAV beside the recording)
+    const text = left?.path ? `${closed.text} Message_waiting: ${basename(left.path)}` : closed.text;
+    await this.svc.notifier.notify({ ext, sms: tech?.sms }, this.caller.number, text);
   }
 
-  private async release(atOnce: boolean): Promise<void> {
-    // seed: the technician hung up -> release at once; no one to reach -> say goodbye first
-    if (!atOnce && !this.caller.hasHungUp) await this.caller.play(this.svc.prompt(this.config.prompts.goodbye));
+  private async release(reason: string): Promise<void> {
+    // seed: the technician hung up -> release at once; after a message -> its goodbye first
+    if (reason === 'message' && !this.caller.hasHungUp) await this.caller.play(this.svc.prompt(this.config.prompts.goodbyeMessage));
     await this.caller.release();
   }
 
@@ -210,6 +286,11 @@ export class EmergencyCall {
     if (this.releasing === undefined && !this.caller.hasHungUp) this.releasing = this.caller.release();
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
+    clearTimeout(this.pauseTimer);
+    this.pauseTimer = undefined;
+    // the caller left during the message: keep what was said, the WAV complete before the notifications name it
+    this.message?.stop();
+    await this.message?.done;
     this.relay?.stop();
     for (const leg of this.legs.values()) leg.close();
     await this.releasing;

@@ -12,10 +12,28 @@ export interface Technician {
   readonly fork?: string;
   /** Own Timeout.txt, else the default Timeout.txt, in seconds. */
   readonly timeoutSec: number;
+  /**
+   * The effective accept key for this technician (own AcceptKey.txt, else the
+   * card's): an answer is bridged only after this key. Undefined or blank = no
+   * key, any answer connects (seed).
+   */
+  readonly acceptKey?: string;
 }
 
 /** Extension -> technician. */
 export type Directory = ReadonlyMap<string, Technician>;
+
+/** The card's call-wide hunt settings (plain data, read once per call). */
+export interface HuntOptions {
+  /** AcceptSeconds.txt: how long an answered leg has to press its accept key. */
+  readonly acceptSec: number;
+  /** Rounds.txt: at most this many rounds of a looping chain; undefined = no cap (seed). */
+  readonly rounds?: number;
+  /** RetryPause.txt: the caller's hold after a round in which every leg failed at once. */
+  readonly retryPauseSec: number;
+  /** MessageSeconds.txt: the longest message the caller may leave. */
+  readonly messageSec: number;
+}
 
 export type LegKind = 'desk' | 'fork';
 
@@ -45,18 +63,27 @@ export type HuntEvent =
   /** BYE or CANCEL from the caller. */
   | ({ readonly type: 'callerHungUp' } & At)
   /** BYE from a technician's leg. */
-  | ({ readonly type: 'technicianHungUp'; readonly leg: string } & At);
+  | ({ readonly type: 'technicianHungUp'; readonly leg: string } & At)
+  /** The leg being confirmed (`confirm`) pressed its accept key. */
+  | ({ readonly type: 'accepted'; readonly leg: string } & At)
+  /** The leg being confirmed let `seconds` pass (or pressed another key until then). */
+  | ({ readonly type: 'notAccepted'; readonly leg: string } & At)
+  /** The hold started by `hold` is over. */
+  | ({ readonly type: 'pauseOver' } & At)
+  /** The message started by `takeMessage` is over (silence, limit); `left` = something was recorded. */
+  | ({ readonly type: 'messageDone'; readonly left: boolean } & At);
 
 /** Why a ringing leg is cancelled; `answered-elsewhere` carries RFC 3326 `Reason: SIP;cause=200;text="Call completed elsewhere"`. */
 export type CancelReason = 'answered-elsewhere' | 'timeout' | 'caller-gone';
 
 /**
  * Why the caller is released by us: the answering technician hung up (seed:
- * the caller may be in panic and stay on the line), the hunt reached a
- * technician with no (known) next, or every technician of a full round was
- * busy/unreachable, or there was no technician to ring at all.
+ * the caller may be in panic and stay on the line), the caller's message was
+ * taken (the only way an unanswered caller is released), or there was no
+ * technician to ring at all (First.txt not on the card: config rejects it,
+ * so only a card changed under a running call gets here).
  */
-export type ReleaseReason = 'technician-hung-up' | 'no-next' | 'all-unavailable' | 'no-technician';
+export type ReleaseReason = 'technician-hung-up' | 'message' | 'no-technician';
 
 export type RingCommand =
   | { readonly type: 'ring'; readonly leg: string; readonly hop: number; readonly ext: string; readonly kind: 'desk' }
@@ -79,19 +106,32 @@ export type HuntCommand =
   | { readonly type: 'stopTimer'; readonly hop: number }
   /** CANCEL a leg that has not answered. */
   | { readonly type: 'cancel'; readonly leg: string; readonly reason: CancelReason }
+  /** The leg answered but has an accept key: play it the accept prompt and wait `seconds` for `key` (-> accepted / notAccepted). */
+  | { readonly type: 'confirm'; readonly leg: string; readonly key: string; readonly seconds: number }
+  /** Every leg of a round failed at once: the caller hears the hold prompt for `seconds` (-> pauseOver). */
+  | { readonly type: 'hold'; readonly seconds: number }
+  /** Nobody answered: the caller may leave a message of at most `seconds` (-> messageDone). */
+  | { readonly type: 'takeMessage'; readonly seconds: number }
   /** Connect the caller's media to this leg's and ACK its 200. */
   | { readonly type: 'bridge'; readonly leg: string }
   /** End an answered leg: ACK+BYE for a late 200, BYE for the bridged one. */
   | { readonly type: 'hangup'; readonly leg: string }
   /** Write the hop's log file; `final` adds `_END` (exactly one per call). */
   | ({ readonly type: 'closeTicket'; readonly final: boolean } & HopTicket)
-  /** IM + SMS to this technician with this hop's ticket (the final one). */
-  | ({ readonly type: 'notify' } & HopTicket)
+  /**
+   * IM + SMS to technician `to` with this hop's ticket (the final one). `to`
+   * is the hop's own technician, except after the message phase, when every
+   * technician on the card gets one (`message`: a message may be waiting).
+   */
+  | ({ readonly type: 'notify'; readonly to: string; readonly message: boolean } & HopTicket)
   /** BYE to the caller. */
   | { readonly type: 'release'; readonly reason: ReleaseReason };
 
-/** `calling` and `ringing` are active: they may still answer, fail or be cancelled. */
-export type LegStatus = 'calling' | 'ringing' | 'answered' | 'failed' | 'cancelled' | 'hungUp' | 'ended';
+/**
+ * `calling` and `ringing` are active: they may still answer, fail or be cancelled.
+ * `confirming`: answered, hearing the accept prompt, not bridged yet.
+ */
+export type LegStatus = 'calling' | 'ringing' | 'confirming' | 'answered' | 'failed' | 'cancelled' | 'hungUp' | 'ended';
 
 export interface Leg {
   /** `<hop>.desk` or `<hop>.fork`: unique within the call. */
@@ -112,13 +152,23 @@ export interface Hop {
   /** Set when the hop's ticket is closed. */
   readonly end?: Date;
   readonly final: boolean;
+  /** Its timer fired while a leg was still confirming: the hop ends when that confirmation does. */
+  readonly timedOut?: true;
 }
 
-/** `idle` before start, `hunting` while legs ring, `connected` after an answer, `ended` for good. */
-export type Phase = 'idle' | 'hunting' | 'connected' | 'ended';
+/**
+ * `idle` before start, `hunting` while legs ring (or confirm), `holding` in
+ * the pause after a busy round, `message` while the caller leaves a message,
+ * `connected` after an accepted answer, `ended` for good.
+ */
+export type Phase = 'idle' | 'hunting' | 'holding' | 'message' | 'connected' | 'ended';
 
-/** How the call ended: a conversation took place, the caller hung up while ringing, or the hunt gave up. */
-export type Outcome = 'answered' | 'caller-gave-up' | 'no-next' | 'all-unavailable' | 'no-technician';
+/**
+ * How the call ended: a conversation took place, the caller hung up while
+ * ringing (or holding), the message phase ran (whether or not a message was
+ * left), or there was no technician to ring.
+ */
+export type Outcome = 'answered' | 'caller-gave-up' | 'message' | 'no-technician';
 
 export interface HuntState {
   readonly phase: Phase;
@@ -126,11 +176,18 @@ export interface HuntState {
   readonly legs: readonly Leg[];
   /** The answered leg, once connected. */
   readonly bridged?: string;
-  /**
-   * Extensions whose hops failed at once (every leg busy/rejected/unreachable)
-   * since the last hop that rang until its timeout: the loop guard (hunt.ts).
-   */
-  readonly failedInRow: readonly string[];
+  /** The round being rung, from 1 (hunt.ts: what a round is). */
+  readonly round: number;
+  /** Extensions rung in this round: ringing one of them again starts the next round. */
+  readonly roundExts: readonly string[];
+  /** Every hop of this round so far failed at once (busy/rejected/unreachable). */
+  readonly roundAllFailed: boolean;
+  /** Rounds in a row in which every hop failed at once. */
+  readonly busyRounds: number;
+  /** The call's first technician (a chain without a loop starts again here after a busy round). */
+  readonly first?: string;
+  /** While holding: who rings when the pause is over. */
+  readonly resume?: string;
   readonly outcome?: Outcome;
 }
 

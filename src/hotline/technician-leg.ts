@@ -3,11 +3,19 @@
  * (fork) through the PBX, with an RTP socket of its own. Media is anchored
  * in the appliance: the leg's session is relayed to the caller's once
  * bridged, or for early media (183 with SDP) while it rings.
+ *
+ * Accept key (issue 10): `confirm()` plays the accept prompt on this leg's
+ * session only (the caller's is not involved: the caller keeps hearing
+ * ringback) and listens for the key as RFC 4733, SIP INFO or in-band
+ * through a MediaEndpoint of its own. The wait is cancelled when the leg
+ * ends, whoever ends it.
  */
 import { EventEmitter } from 'node:events';
 import type { CardConfig } from '../config/card.js';
+import { MediaEndpoint } from '../media/media-endpoint.js';
 import { LocalSdp, buildOffer, parseAnswer } from '../media/offer-answer.js';
 import type { RtpSocket } from '../media/port-pool.js';
+import { PromptPlayer, type PlayEnd, type Prompt } from '../media/prompt-player.js';
 import { RtpSession, type RtpTap } from '../media/rtp-session.js';
 import type { Dialog } from '../sip/dialog.js';
 import type { SipResponse } from '../sip/message.js';
@@ -16,6 +24,7 @@ import { errText, type Logger } from '../util/log.js';
 import type { FailCause } from './hunt.js';
 import { failCauseOf } from './hunt-causes.js';
 import type { HotlineServices } from './services.js';
+import { awaitAcceptKey, type AcceptResult } from './accept-prompt.js';
 
 export interface TechnicianLegEvents {
   ringing: [];
@@ -40,6 +49,10 @@ export class TechnicianLeg extends EventEmitter<TechnicianLegEvents> {
   private cancelled = false;
   private byeSent = false;
   private failed = false;
+  /** DTMF on this leg: made when a confirmation starts. */
+  private endpoint: MediaEndpoint | undefined;
+  private player: PromptPlayer | undefined;
+  private accepting: { cancel(): void } | undefined;
 
   constructor(
     readonly id: string,
@@ -95,6 +108,47 @@ export class TechnicianLeg extends EventEmitter<TechnicianLegEvents> {
     });
   }
 
+  /**
+   * Play `prompt` to this leg (repeated) until it presses `key` or `seconds`
+   * pass. Resolves 'timeout' at once if the leg has no media, and
+   * 'cancelled' when the leg ends meanwhile (the hunt learns of that from
+   * 'hungUp' or from its own hangup).
+   */
+  confirm(prompt: Prompt, key: string, seconds: number): Promise<AcceptResult> {
+    const s = this.session;
+    if (!s || this.closed) return Promise.resolve('timeout');
+    this.endpoint ??= new MediaEndpoint(s, this.log);
+    const wait = awaitAcceptKey({
+      endpoint: this.endpoint,
+      play: (p: Prompt, loop: boolean) => this.play(p, loop),
+      stopPlaying: () => this.stopPlaying(),
+      prompt,
+      key,
+      seconds,
+      log: this.log,
+    });
+    this.accepting = wait;
+    // the bridged conversation needs no in-band key detection
+    return wait.result.finally(() => this.endpoint?.setInband(false));
+  }
+
+  private play(prompt: Prompt, loop: boolean): Promise<PlayEnd> {
+    this.stopPlaying();
+    const s = this.session;
+    if (!s || s.isClosed) return Promise.resolve('closed');
+    const p = new PromptPlayer(s, prompt, { loop });
+    this.player = p;
+    const done = new Promise<PlayEnd>((resolve) => p.once('done', resolve));
+    p.start();
+    return done;
+  }
+
+  private stopPlaying(): void {
+    const p = this.player;
+    this.player = undefined;
+    p?.stop();
+  }
+
   /** CANCEL while it rings (optionally with an RFC 3326 Reason); a 200 crossing it is hung up by the UA. */
   cancel(reason?: string): void {
     if (this.cancelled || this.failed || this.dialog) return;
@@ -141,7 +195,12 @@ export class TechnicianLeg extends EventEmitter<TechnicianLegEvents> {
       return;
     }
     this.dialog = dialog;
-    dialog.on('bye', () => this.emit('hungUp'));
+    dialog.on('bye', () => {
+      this.stopConfirming();
+      this.emit('hungUp');
+    });
+    // the accept key may come as SIP INFO (RFC 6086 dtmf-relay), as from the caller
+    dialog.on('info', (body, type) => this.endpoint?.onInfo(type, body));
     if (this.session) {
       try {
         this.session.setMedia(parseAnswer(dialog.remoteSdp, this.config.pbx.codecs));
@@ -177,8 +236,16 @@ export class TechnicianLeg extends EventEmitter<TechnicianLegEvents> {
     this.emit('failed', cause, why);
   }
 
+  private stopConfirming(): void {
+    this.accepting?.cancel();
+    this.accepting = undefined;
+    this.stopPlaying();
+  }
+
   private closeMedia(): void {
-    if (this.session) this.session.close();
+    this.stopConfirming();
+    if (this.endpoint) this.endpoint.close();
+    else if (this.session) this.session.close();
     else this.sock?.close();
   }
 }

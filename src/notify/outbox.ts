@@ -196,6 +196,16 @@ export class Outbox<P = Sms> extends EventEmitter<OutboxEvents> {
     return this.queue.map(idOf);
   }
 
+  /** When this process first failed to deliver a message still waiting (ms, its clock), if any: the health check's "not accepted for 15 min". */
+  oldestRetry(): number | undefined {
+    let oldest: number | undefined;
+    for (const name of this.queue) {
+      const first = this.tries.get(name)?.first;
+      if (first !== undefined && (oldest === undefined || first < oldest)) oldest = first;
+    }
+    return oldest;
+  }
+
   /** Messages waiting in memory for the card. */
   keptInMemory(): number {
     return this.journal.keptNames().length;

@@ -1,6 +1,13 @@
 import t from 'tap';
 import { checkCard, runCheck } from '../../src/config/check.js';
-import { tempCard } from './card-fixture.js';
+import { tempCard as exampleCard } from './card-fixture.js';
+
+/** The example card with an Admin/ (the example card has none: its alerts would reach the e2e tests' phones). */
+function tempCard(t: Parameters<typeof exampleCard>[0]): ReturnType<typeof exampleCard> {
+  const card = exampleCard(t);
+  card.write('Admin/Extension.txt', '731\r\n');
+  return card;
+}
 
 function capture(): { write(s: string): boolean; text(): string } {
   let out = '';
@@ -45,6 +52,9 @@ const ADVICE: [string, (card: ReturnType<typeof tempCard>) => void, RegExp[]][] 
   ['no Next.txt, CFU to 733', (card) => (techniciansWithoutNext(card), card.write('TED_CFU/Target.txt', '733')), [/rings only 733 —/]],
   ['CODEMA', (card) => card.write('SMSProvider.txt', 'codema\r\n'), [
     /^WARN SMSProvider.txt: is CODEMA, whose interface is not public: every SMS will go to Outbox\/failed\/; use HTTP/,
+  ]],
+  ['no Admin/', (card) => card.remove('Admin'), [
+    /^WARN Admin\/: is missing: nobody is told when the box cannot take an emergency call .*alerts go only to the log/,
   ]],
   ['TicketNR.txt 0', (card) => card.write('TicketNR.txt', '0'), [/^WARN TicketNR.txt: "0" will not be taken by the ticket counter/]],
   ['TicketNR.txt 12a', (card) => card.write('TicketNR.txt', '12a\r\n'), [/^WARN TicketNR.txt: "12a" will not be taken/]],
@@ -111,4 +121,21 @@ t.test('check adds the problems of an extra check on a usable card', async (t) =
   const code = await runCheck([card.dir], out, card.dir, (c) => [{ file: `${c.smsProvider}/URL.txt`, message: 'is missing: should hold the URL' }]);
   t.equal(code, 1);
   t.match(out.text(), /^LOG\/URL.txt: is missing: should hold the URL\n/);
+});
+
+t.test('Admin/: a folder naming nobody is a warning; a wrong number drops only the SMS; a good one is read', async (t) => {
+  const card = tempCard(t);
+  card.remove('Admin/Extension.txt');
+  card.write('Admin/SMSUser.txt', 'x');
+  const out = capture();
+  t.equal(await runCheck([card.dir], out), 1);
+  t.match(out.text(), /^Admin\/: warning: names nobody: should hold Extension.txt \(IM\) or SMSNumber.txt \(SMS\); alerts go only to the log\nWARN Admin\/: is missing/);
+  card.write('Admin/SMSNumber.txt', '+39 333');
+  card.write('Admin/Extension.txt', '700');
+  t.match(await checkCard(card.dir), [{ file: 'Admin/SMSNumber.txt', message: /is not valid: should hold the mobile number/ }]);
+  card.write('Admin/SMSNumber.txt', '3331234567\r\n');
+  card.write('Admin/SMSPassword.txt', 'secret');
+  const { loadCard } = await import('../../src/config/card.js');
+  t.same((await loadCard(card.dir)).config?.admin, { ext: '700', sms: { number: '3331234567', user: 'x', password: 'secret' } });
+  t.same(await checkCard(card.dir), []);
 });

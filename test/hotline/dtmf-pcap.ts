@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { encode, type G711Law } from '../../src/media/g711.js';
 import { buildRtp } from '../../src/media/rtp-packet.js';
-import { dtmfTone } from '../../src/media/tone.js';
+import { dtmfTone, renderTone } from '../../src/media/tone.js';
 import { decodeUdp } from '../../src/record/frame-decode.js';
 import { readCapture } from '../../src/record/pcap-reader.js';
 import { pcapGlobalHeader, recordLength, writeRecord } from '../../src/record/pcap-writer.js';
@@ -56,8 +56,17 @@ export function inbandDigitPcm(digit: string, o: InbandOptions = {}): Int16Array
 
 /** One key pressed in-band, as a stream of 20 ms G.711 packets (one SSRC, marker on the first). */
 export function inbandDigitPcap(digit: string, o: InbandOptions = {}): Buffer {
-  const law = o.law ?? 'PCMA';
-  const audio = encode(law, inbandDigitPcm(digit, o));
+  return audioPcap(inbandDigitPcm(digit, o), o.law ?? 'PCMA');
+}
+
+/** A steady tone of `freq` Hz for `seconds`, e.g. a caller speaking a message. */
+export function tonePcap(freq: number, seconds: number, law: G711Law = 'PCMA'): Buffer {
+  return audioPcap(renderTone([{ freqs: [freq], ms: seconds * 1000 }]), law);
+}
+
+/** 8 kHz PCM as a stream of 20 ms G.711 packets (one SSRC, marker on the first). */
+function audioPcap(pcm: Int16Array, law: G711Law): Buffer {
+  const audio = encode(law, pcm);
   const packets: TimedRtp[] = [];
   for (let i = 0; (i + 1) * SAMPLES <= audio.length; i++) {
     const payload = audio.subarray(i * SAMPLES, (i + 1) * SAMPLES);

@@ -1,6 +1,6 @@
 /** Builders that keep the hunt tables readable: one line per event and command. */
 import { initialHunt, step } from '../../src/hotline/hunt.js';
-import type { CancelReason, Directory, FailCause, HuntCommand, HuntEvent, HuntState, Phase, ReleaseReason, Technician } from '../../src/hotline/hunt.js';
+import type { CancelReason, Directory, FailCause, HuntCommand, HuntEvent, HuntOptions, HuntState, Phase, ReleaseReason, Technician } from '../../src/hotline/hunt.js';
 
 /** Seconds after 12.10.2012 14:00 local time. */
 export const T = (sec: number): Date => new Date(2012, 9, 12, 14, 0, sec);
@@ -13,6 +13,10 @@ export const ev = {
   timeout: (hop: number, at: number): HuntEvent => ({ type: 'hopTimeout', hop, at: T(at) }),
   callerHungUp: (at: number): HuntEvent => ({ type: 'callerHungUp', at: T(at) }),
   techHungUp: (leg: string, at: number): HuntEvent => ({ type: 'technicianHungUp', leg, at: T(at) }),
+  accepted: (leg: string, at: number): HuntEvent => ({ type: 'accepted', leg, at: T(at) }),
+  notAccepted: (leg: string, at: number): HuntEvent => ({ type: 'notAccepted', leg, at: T(at) }),
+  pauseOver: (at: number): HuntEvent => ({ type: 'pauseOver', at: T(at) }),
+  messageDone: (left: boolean, at: number): HuntEvent => ({ type: 'messageDone', left, at: T(at) }),
 };
 
 export const cmd = {
@@ -25,8 +29,15 @@ export const cmd = {
   bridge: (leg: string): HuntCommand => ({ type: 'bridge', leg }),
   hangup: (leg: string): HuntCommand => ({ type: 'hangup', leg }),
   close: (hop: number, ext: string, start: number, end: number, final: boolean): HuntCommand => ({ type: 'closeTicket', hop, ext, start: T(start), end: T(end), final }),
-  notify: (hop: number, ext: string, start: number, end: number): HuntCommand => ({ type: 'notify', hop, ext, start: T(start), end: T(end) }),
+  /** The seed's notification: to the hop's own technician, no message phase. */
+  notify: (hop: number, ext: string, start: number, end: number): HuntCommand => ({ type: 'notify', hop, ext, start: T(start), end: T(end), to: ext, message: false }),
+  /** After the message phase: one per technician on the card, in card order. */
+  notifyAll: (hop: number, ext: string, start: number, end: number, to: string[]): HuntCommand[] =>
+    to.map((x) => ({ type: 'notify', hop, ext, start: T(start), end: T(end), to: x, message: true })),
   release: (reason: ReleaseReason): HuntCommand => ({ type: 'release', reason }),
+  confirm: (leg: string, key: string, seconds: number): HuntCommand => ({ type: 'confirm', leg, key, seconds }),
+  hold: (seconds: number): HuntCommand => ({ type: 'hold', seconds }),
+  message: (seconds: number): HuntCommand => ({ type: 'takeMessage', seconds }),
 };
 
 export function directory(entries: Record<string, Technician>): Directory {
@@ -54,10 +65,10 @@ interface Checker {
 }
 
 /** Play rows from `from` (default: idle); each row's commands and phase must match exactly. */
-export function play(t: Checker, dir: Directory, rows: Row[], from: HuntState = initialHunt()): HuntState {
+export function play(t: Checker, dir: Directory, rows: Row[], from: HuntState = initialHunt(), opts?: HuntOptions): HuntState {
   let s = deepFreeze(from);
   rows.forEach((row, i) => {
-    const r = step(s, row.event, dir);
+    const r = step(s, row.event, dir, opts);
     const what = `#${i + 1} ${row.event.type}${'leg' in row.event ? ` ${row.event.leg}` : ''}${'hop' in row.event ? ` ${row.event.hop}` : ''}`;
     t.same(r.commands, row.commands, `${what}: commands`);
     if (row.phase) t.equal(r.state.phase, row.phase, `${what}: phase`);

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { initialHunt, step, DEFAULT_TIMEOUT_SEC } from '../../src/hotline/hunt.js';
 import type { HuntEvent } from '../../src/hotline/hunt.js';
-import { T, ev, cmd, directory, play, deepFreeze } from './hunt-fixtures.js';
+import { T, ev, cmd, directory, play, deepFreeze, type Row } from './hunt-fixtures.js';
 
 const MOBILE = '00393471112233';
 // The seed's ring: 731 -> 732 -> 731, 732 has a mobile fork.
@@ -97,33 +97,65 @@ t.test('the ring loops back to the first technician', async (t) => {
   t.same(s.hops.map((h) => h.ext), ['731', '732', '731']);
 });
 
-t.test('a technician with no next ends the hunt: caller released, last ticket END, last rung notified', async (t) => {
+t.test('a technician with no next ends the round: the message phase, then END and every technician notified', async (t) => {
   const line = directory({ '731': { next: '732', timeoutSec: 20 }, '732': { timeoutSec: 10 } });
   const s = play(t, line, [
     { event: ev.start('731', 0), commands: [cmd.open(1, '731', 0), cmd.desk(1, '731'), cmd.timer(1, 20)] },
     { event: ev.timeout(1, 20), commands: [cmd.cancel('1.desk', 'timeout'), cmd.close(1, '731', 0, 20, false), cmd.open(2, '732', 20), cmd.desk(2, '732'), cmd.timer(2, 10)] },
-    { event: ev.timeout(2, 30), commands: [cmd.cancel('2.desk', 'timeout'), cmd.release('no-next'), cmd.close(2, '732', 20, 30, true), cmd.notify(2, '732', 20, 30)], phase: 'ended' },
+    { event: ev.timeout(2, 30), commands: [cmd.cancel('2.desk', 'timeout'), cmd.message(120)], phase: 'message' },
+    { event: ev.callerHungUp(31), commands: [cmd.close(2, '732', 20, 31, true), ...cmd.notifyAll(2, '732', 20, 31, ['731', '732'])], phase: 'ended' },
   ]);
-  t.equal(s.outcome, 'no-next');
+  t.equal(s.outcome, 'message');
 });
 
-t.test('a next that is not on the card ends the hunt the same way', async (t) => {
+t.test('a next that is not on the card ends the round the same way; a busy chain end holds and starts again, three times', async (t) => {
   const broken = directory({ '731': { next: '799', timeoutSec: 20 } });
-  play(t, broken, [
+  const s = play(t, broken, [
     { event: ev.start('731', 0), commands: [cmd.open(1, '731', 0), cmd.desk(1, '731'), cmd.timer(1, 20)] },
-    { event: ev.failed('1.desk', 'unreachable', 2), commands: [cmd.stop(1), cmd.release('no-next'), cmd.close(1, '731', 0, 2, true), cmd.notify(1, '731', 0, 2)], phase: 'ended' },
+    { event: ev.failed('1.desk', 'unreachable', 2), commands: [cmd.stop(1), cmd.hold(10)], phase: 'holding' },
+    { event: ev.pauseOver(12), commands: [cmd.close(1, '731', 0, 12, false), cmd.open(2, '731', 12), cmd.desk(2, '731'), cmd.timer(2, 20)], phase: 'hunting' },
+    { event: ev.failed('2.desk', 'busy', 12), commands: [cmd.stop(2), cmd.hold(10)], phase: 'holding' },
+    { event: ev.pauseOver(22), commands: [cmd.close(2, '731', 12, 22, false), cmd.open(3, '731', 22), cmd.desk(3, '731'), cmd.timer(3, 20)], phase: 'hunting' },
+    { event: ev.failed('3.desk', 'busy', 23), commands: [cmd.stop(3), cmd.message(120)], phase: 'message' },
+    { event: ev.messageDone(false, 40), commands: [cmd.release('message'), cmd.close(3, '731', 22, 40, true), ...cmd.notifyAll(3, '731', 22, 40, ['731'])], phase: 'ended' },
   ]);
+  t.equal(s.outcome, 'message');
 });
 
-t.test('everybody busy: one round of tickets, then the hunt ends (loop guard)', async (t) => {
+t.test('everybody busy: hold for RetryPause, the next round, and after three busy rounds the message phase', async (t) => {
+  const busyRound = (hop: number, at: number): Row[] => [
+    { event: ev.failed(`${hop}.desk`, 'busy', at), commands: [cmd.stop(hop), cmd.close(hop, '731', at, at, false), cmd.open(hop + 1, '732', at), cmd.desk(hop + 1, '732'), cmd.fork(hop + 1, '732', MOBILE), cmd.timer(hop + 1, 15)] },
+    { event: ev.failed(`${hop + 1}.desk`, 'busy', at), commands: [] },
+  ];
   const s = play(t, ring, [
     { event: ev.start('731', 0), commands: [cmd.open(1, '731', 0), cmd.desk(1, '731'), cmd.timer(1, 20)] },
-    { event: ev.failed('1.desk', 'busy', 0), commands: [cmd.stop(1), cmd.close(1, '731', 0, 0, false), cmd.open(2, '732', 0), cmd.desk(2, '732'), cmd.fork(2, '732', MOBILE), cmd.timer(2, 15)] },
-    { event: ev.failed('2.desk', 'busy', 0), commands: [] },
-    { event: ev.failed('2.fork', 'unreachable', 1), commands: [cmd.stop(2), cmd.release('all-unavailable'), cmd.close(2, '732', 0, 1, true), cmd.notify(2, '732', 0, 1)], phase: 'ended' },
+    ...busyRound(1, 0),
+    { event: ev.failed('2.fork', 'unreachable', 1), commands: [cmd.stop(2), cmd.hold(10)], phase: 'holding' },
+    { event: ev.timeout(2, 15), commands: [], phase: 'holding' }, // the stopped timer, racing
+    { event: ev.pauseOver(11), commands: [cmd.close(2, '732', 0, 11, false), cmd.open(3, '731', 11), cmd.desk(3, '731'), cmd.timer(3, 20)], phase: 'hunting' },
+    ...busyRound(3, 11),
+    { event: ev.failed('4.fork', 'busy', 11), commands: [cmd.stop(4), cmd.hold(10)], phase: 'holding' },
+    { event: ev.pauseOver(21), commands: [cmd.close(4, '732', 11, 21, false), cmd.open(5, '731', 21), cmd.desk(5, '731'), cmd.timer(5, 20)], phase: 'hunting' },
+    ...busyRound(5, 21),
+    { event: ev.failed('6.fork', 'busy', 21), commands: [cmd.stop(6), cmd.message(120)], phase: 'message' },
+    { event: ev.messageDone(true, 60), commands: [cmd.release('message'), cmd.close(6, '732', 21, 60, true), ...cmd.notifyAll(6, '732', 21, 60, ['731', '732'])], phase: 'ended' },
   ]);
-  t.equal(s.outcome, 'all-unavailable');
+  t.equal(s.outcome, 'message');
+  t.equal(s.hops.length, 6, 'every hop got its ticket');
   t.equal(s.hops.filter((h) => h.final).length, 1);
+});
+
+t.test('a busy round between rounds that rang does not count toward three in a row', async (t) => {
+  const self = directory({ '731': { next: '731', timeoutSec: 5 } });
+  play(t, self, [
+    { event: ev.start('731', 0), commands: [cmd.open(1, '731', 0), cmd.desk(1, '731'), cmd.timer(1, 5)] },
+    { event: ev.failed('1.desk', 'busy', 0), commands: [cmd.stop(1), cmd.hold(10)] },
+    { event: ev.pauseOver(10), commands: [cmd.close(1, '731', 0, 10, false), cmd.open(2, '731', 10), cmd.desk(2, '731'), cmd.timer(2, 5)] },
+    { event: ev.failed('2.desk', 'busy', 10), commands: [cmd.stop(2), cmd.hold(10)] },
+    { event: ev.pauseOver(20), commands: [cmd.close(2, '731', 10, 20, false), cmd.open(3, '731', 20), cmd.desk(3, '731'), cmd.timer(3, 5)] },
+    { event: ev.timeout(3, 25), commands: [cmd.cancel('3.desk', 'timeout'), cmd.close(3, '731', 20, 25, false), cmd.open(4, '731', 25), cmd.desk(4, '731'), cmd.timer(4, 5)] },
+    { event: ev.failed('4.desk', 'busy', 25), commands: [cmd.stop(4), cmd.hold(10)], phase: 'holding' },
+  ]);
 });
 
 t.test('the loop guard resets after a hop that rang out: a ring with someone ringing goes on', async (t) => {
@@ -135,11 +167,12 @@ t.test('the loop guard resets after a hop that rang out: a ring with someone rin
   ]);
 });
 
-t.test('a technician whose next is himself and who is busy ends the hunt instead of spinning', async (t) => {
+t.test('a technician whose next is himself and who is busy holds instead of spinning', async (t) => {
   const self = directory({ '731': { next: '731', timeoutSec: 20 } });
   play(t, self, [
     { event: ev.start('731', 0), commands: [cmd.open(1, '731', 0), cmd.desk(1, '731'), cmd.timer(1, 20)] },
-    { event: ev.failed('1.desk', 'rejected', 0), commands: [cmd.stop(1), cmd.release('all-unavailable'), cmd.close(1, '731', 0, 0, true), cmd.notify(1, '731', 0, 0)], phase: 'ended' },
+    { event: ev.failed('1.desk', 'rejected', 0), commands: [cmd.stop(1), cmd.hold(10)], phase: 'holding' },
+    { event: ev.callerHungUp(4), commands: [cmd.close(1, '731', 0, 4, true), cmd.notify(1, '731', 0, 4)], phase: 'ended' },
   ]);
 });
 

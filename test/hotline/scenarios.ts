@@ -169,7 +169,15 @@ Content-Length: 0
 
 export type TechnicianMode =
   /** `sdp`: the answer's SDP instead of ours (null: a 200 OK without a body), for phones that answer what we cannot use. */
-  | { kind: 'answer'; afterMs: number; hangupAfterMs?: number; sdp?: string | null }
+  | {
+      kind: 'answer';
+      afterMs: number;
+      hangupAfterMs?: number;
+      sdp?: string | null;
+      /** Keys pressed after the ACK (RFC 4733 from SIPp's pcaps, one every 600 ms, the first after `keysAfterMs`, default 1000): an accept key. */
+      keys?: string;
+      keysAfterMs?: number;
+    }
   | { kind: 'busy' }
   | { kind: 'ring' };
 
@@ -225,6 +233,12 @@ Content-Length: 0
           : ''
       }
     </action>`;
+  const keys =
+    mode.kind === 'answer' && mode.keys
+      ? `<pause milliseconds="${mode.keysAfterMs ?? 1000}"/>
+  ${[...mode.keys].map((d) => `<nop><action><exec play_pcap_audio="${dtmfFile(d)}"/></action></nop>\n  <pause milliseconds="600"/>`).join('\n  ')}
+  <nop><action><log message="KEYS ${mode.keys}"/></action></nop>`
+      : '';
   let body: string;
   if (mode.kind === 'busy') {
     body = `<recv request="INVITE"/>
@@ -266,12 +280,14 @@ Content-Length: 0
   <nop><action><log message="OUTCOME released-by-appliance"/></action></nop>`
       : `<recv request="ACK"/>
   <nop><action><log message="ANSWERED ${user}"/></action></nop>
+  ${keys}
   ${RELEASED_BY_APPLIANCE}`;
     const after =
       mode.hangupAfterMs === undefined
         ? released
         : `<recv request="ACK"/>
   <nop><action><log message="ANSWERED ${user}"/></action></nop>
+  ${keys}
   <pause milliseconds="${mode.hangupAfterMs}"/>
   <send retrans="500"><![CDATA[
 BYE [next_url] SIP/2.0

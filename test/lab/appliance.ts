@@ -39,6 +39,8 @@ export interface ApplianceOptions {
   beforeLaunch?: () => void;
   /** A libfaketime offset file (lab/faketime.ts): the appliance's wall clock is moved by it, its monotonic clock is not. */
   clockFile?: string;
+  /** The node binary that runs the bundle (default: this one), e.g. an ARM build under qemu (lab/arm-node.ts); start-up then gets 60 s. */
+  node?: string;
 }
 
 export interface Appliance {
@@ -111,9 +113,10 @@ export async function startAppliance(o: ApplianceOptions): Promise<Appliance> {
   }
 
   const launch = async (): Promise<Proc> => {
-    const p = start('appliance', process.execPath, [join(app, 'ticketline.js'), app], { env: { ...process.env, ...(o.clockFile ? fakeClockEnv(o.clockFile) : {}), ...o.env } });
-    await p.waitFor(/ ready in /, 20000);
-    if (o.register !== false) await p.waitFor(/registered for \d+ s/, 20000);
+    const bootMs = o.node ? 60000 : 20000; // emulated ARM: start-up takes seconds
+    const p = start('appliance', o.node ?? process.execPath, [join(app, 'ticketline.js'), app], { env: { ...process.env, ...(o.clockFile ? fakeClockEnv(o.clockFile) : {}), ...o.env } });
+    await p.waitFor(/ ready in /, bootMs);
+    if (o.register !== false) await p.waitFor(/registered for \d+ s/, bootMs);
     return p;
   };
   o.beforeLaunch?.();
