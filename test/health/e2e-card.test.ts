@@ -1,31 +1,16 @@
 // Issue 13 end to end, the card on a real tmpfs (root): read-only at boot -> an alert line at once, and
 // Admin/'s SMS once the card is writable again; read-only while running -> an alert when the next write fails,
 // and an emergency call at that moment still rings and bridges.
-import t, { type Test } from 'tap';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import t from 'tap';
 import { join } from 'node:path';
 import { startAppliance, type Appliance } from '../lab/appliance.js';
 import { startKamailio } from '../lab/kamailio.js';
 import { stopAll, until } from '../lab/proc.js';
+import { remount, rootOnly, tmpfsCard } from '../lab/tmpfs.js';
 import { caller, outcome, technician } from '../hotline/e2e-helpers.js';
 
 t.teardown(stopAll);
-const root = { skip: process.getuid?.() === 0 ? false : 'needs root to mount a tmpfs' };
-const remount = (mnt: string, mode: 'ro' | 'rw'): void => void execFileSync('mount', ['-o', `remount,${mode}`, mnt]);
-
-function tmpfsCard(t: Test): { mnt: string; own(a: Appliance): void } {
-  const mnt = mkdtempSync(join(tmpdir(), 'tl-e2e-card-'));
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m,mode=0755', 'tmpfs', mnt]);
-  let app: Appliance | undefined;
-  t.teardown(async () => {
-    await app?.stop().catch(() => undefined);
-    execFileSync('umount', [mnt]);
-    rmSync(mnt, { recursive: true, force: true });
-  });
-  return { mnt, own: (a) => void (app = a) };
-}
+const root = rootOnly;
 
 const FILES = { 'Admin/SMSNumber.txt': '3339990000', 'SMSprefix.txt': '39' };
 const alerts = (a: Appliance): string[] => a.smsLog().filter((l) => l.includes('393339990000'));

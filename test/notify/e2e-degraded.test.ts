@@ -9,38 +9,22 @@
  *     restart the IM reaches the phone.
  * Each test unmounts what it mounted.
  */
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { startAppliance, type Appliance, type ApplianceOptions } from '../lab/appliance.js';
 import { startKamailio } from '../lab/kamailio.js';
 import { freePort } from '../lab/ports.js';
 import { stopAll, until } from '../lab/proc.js';
+import { remount, rootOnly, tmpfsCard } from '../lab/tmpfs.js';
 import { registerContact } from '../lab/register.js';
 import { serializeEntry } from '../../src/notify/outbox-file.js';
 import { smsChannel } from '../../src/notify/outbox-channel.js';
 import { caller, imOf, outcome, technician } from '../hotline/e2e-helpers.js';
 
 t.teardown(stopAll);
-const asRoot = process.getuid?.() === 0;
-const root = { skip: asRoot ? false : 'needs root to mount a tmpfs' };
-
-const remount = (mnt: string, mode: 'ro' | 'rw'): void => void execFileSync('mount', ['-o', `remount,${mode}`, mnt]);
-
-/** A tmpfs card; the appliance on it is stopped before the unmount. */
-function tmpfsCard(t: Test): { mnt: string; own(a: Appliance): void } {
-  const mnt = mkdtempSync(join(tmpdir(), 'tl-e2e-card-'));
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=8m,mode=0755', 'tmpfs', mnt]);
-  let app: Appliance | undefined;
-  t.teardown(async () => {
-    await app?.stop().catch(() => undefined);
-    execFileSync('umount', [mnt]);
-    rmSync(mnt, { recursive: true, force: true });
-  });
-  return { mnt, own: (a) => void (app = a) };
-}
+const root = rootOnly;
 
 /** Fill the file system at `mnt` with one file; remove it to free the space. */
 function fill(mnt: string): string {
