@@ -7,22 +7,13 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseTicketFileName, type ParsedTicketFile } from '../tickets/ticket-name.js';
+import { pidAlive } from '../util/pid.js';
 import { pad } from '../util/time-format.js';
 import { RUN_MARKER, STATUS_FILE, runningPid } from './run-marker.js';
 import { localStamp, parseStatus } from './status-file.js';
 
 export interface Out {
   write(s: string): unknown;
-}
-
-/** A process with this pid exists on this machine. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** The appliance's state from status.txt and Running.txt: lines to print, and whether all is well. */
@@ -37,7 +28,7 @@ async function health(dir: string): Promise<{ lines: string[]; ok: boolean }> {
   if (pid === undefined) {
     out.push(`NOT RUNNING: stopped cleanly (no ${RUN_MARKER}); status above as of ${when}`);
     ok = false;
-  } else if (!alive(pid)) {
+  } else if (!pidAlive(pid)) {
     out.push(`NOT RUNNING: pid ${pid} is gone without a clean stop; status above as of ${when}`);
     ok = false;
   }

@@ -4,6 +4,7 @@ import { link, open, readFile, stat, unlink, writeFile } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errText, type Logger } from '../util/log.js';
+import { pidAlive } from '../util/pid.js';
 
 export interface LockOptions {
   /** A lock of a LIVE holder older than this is taken over (a holder hung on a dead card). */
@@ -107,7 +108,7 @@ interface Holder {
 export function deadBecause(h: Holder, opts: LockOptions): string | null {
   const emptyMs = opts.emptyMs ?? DEFAULT_LOCK.emptyMs ?? 1_000;
   if (h.pid === null) return h.ageMs > emptyMs ? `${h.content.trim() === '' ? 'empty' : 'unreadable'} lock, ${Math.round(h.ageMs)} ms old` : null;
-  if (!isAlive(h.pid)) return 'process gone';
+  if (!pidAlive(h.pid)) return 'process gone';
   if (h.identity !== null && !h.identity.startsWith('token:')) {
     const now = identityOf(h.pid);
     if (now !== null && now !== h.identity) return 'its pid now belongs to another process';
@@ -206,14 +207,4 @@ async function inspect(lockPath: string): Promise<Holder | null> {
   }
   const m = /^(\d{1,10})(?:\s+(\S+))?\s*$/.exec(content);
   return { content, pid: m ? Number(m[1]) : null, identity: m?.[2] ?? null, ageMs: Math.abs(Date.now() - mtimeMs) };
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: it exists, it is just not ours.
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
